@@ -1,0 +1,79 @@
+//! # coatcheck
+//!
+//! An embedded, single-process session engine. A web server hands coatcheck
+//! a visitor's state and gets back a ticket (the token); later it presents
+//! the ticket and gets the state back. No server to run: sessions live in
+//! one [redb](https://docs.rs/redb) file next to your app.
+//!
+//! - **Durable**: a change returns once it is on disk; concurrent writers
+//!   share one commit (group commit), so throughput grows with concurrency.
+//! - **No lost updates**: `set`, `remove`, `update` and `take_flash` are
+//!   atomic; two requests changing different keys of one session both win.
+//! - **Fast reads**: hot sessions are served from memory, and reads do not
+//!   write to disk on every call.
+//! - **Secure by default**: 256-bit tokens from the OS, only their SHA-256
+//!   stored, ids renewed on login, no secret in `Debug` output or errors.
+//! - **Everything users had**: logout everywhere, flash messages, CSRF,
+//!   remember-me, id regeneration, per-user limits, expiry with reasons
+//!   ("you were signed out on another device").
+//! - **Swept in the background**, in small batches, through an expiry index.
+//!
+//! ```
+//! use std::time::Duration;
+//! use coatcheck::{Config, NewSession, Store, Value};
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("sessions.redb");
+//!
+//! let store = Store::open(&path, Config::default().idle_timeout(Duration::from_secs(1800)))?;
+//!
+//! // An anonymous visitor fills a cart.
+//! let visitor = store.create(NewSession::default().insert("cart", vec![Value::from("tea")]))?;
+//! let token = visitor.token().unwrap().to_owned();
+//!
+//! // They sign in: same cart, new token (the old one stops working).
+//! let signed_in = store.login(&token, "alice")?;
+//! let token = signed_in.token().unwrap().to_owned();
+//! assert_eq!(store.get(&token)?.get("cart"), Some(&Value::from(vec![Value::from("tea")])));
+//!
+//! // A flash message, read once.
+//! store.flash(&token, "notice", "Welcome back!")?;
+//! assert_eq!(store.take_flash(&token)?.len(), 1);
+//! assert!(store.take_flash(&token)?.is_empty());
+//!
+//! // "Log out everywhere".
+//! assert_eq!(store.destroy_user("alice")?, 1);
+//! assert!(store.get(&token).unwrap_err().is_not_found());
+//! # Ok::<(), coatcheck::Error>(())
+//! ```
+//!
+//! See [`Store`] for the operations, [`Config`] for the knobs, and
+//! [`Error`] for what can go wrong.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod cache;
+mod clock;
+mod codec;
+mod config;
+mod error;
+mod lifetime;
+mod record;
+mod session;
+mod storage;
+mod store;
+mod sweeper;
+mod token;
+mod touch;
+mod user_index;
+mod value;
+mod writer;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use config::{Config, Durability};
+pub use error::{EndReason, Error, ErrorKind, Result};
+pub use lifetime::{Lifetime, TtlBasis};
+pub use session::{Meta, NewSession, Session};
+pub use store::{Stats, Store};
+pub use token::{SessionId, Token, MAX_TOKEN_CHARS};
+pub use value::{data_from_json_str, data_to_json, Data, Value, BYTES_JSON_KEY};

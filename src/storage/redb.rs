@@ -1,0 +1,601 @@
+//! The redb backend: one file (or memory), a read cache, and group commit.
+//!
+//! Tables:
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `meta` | name | bytes (`format` → the file format version) |
+//! | `sessions` | session id (32 bytes) | encoded [`Record`] |
+//! | `live_expiry` | (expires ms, id) | — |
+//! | `ended_expiry` | (keep-until ms, id) | — |
+//! | `user_sessions` | (user, id) | — |
+//! | `users` | user | number of live records |
+//! | `refresh` | SHA-256 of a refresh token | (sweep-after ms, encoded record) |
+//! | `refresh_expiry` | (sweep-after ms, key) | — |
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use redb::{
+    Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
+    TableDefinition, WriteTransaction,
+};
+
+use super::{Due, Job, ReadView, Storage, StorageCounters, WriteView};
+use crate::cache::Cache;
+use crate::clock::Timestamp;
+use crate::codec;
+use crate::error::{Error, ErrorKind, Result};
+use crate::record::Record;
+use crate::token::SessionId;
+use crate::writer::GroupCommit;
+
+/// The file format this build writes; a file with a larger one is refused.
+pub(crate) const FILE_FORMAT: u64 = 1;
+const FORMAT_KEY: &str = "coatcheck.format";
+
+type IdKey = &'static [u8; 32];
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const SESSIONS: TableDefinition<IdKey, &[u8]> = TableDefinition::new("sessions");
+const LIVE_EXPIRY: TableDefinition<(i64, IdKey), ()> = TableDefinition::new("live_expiry");
+const ENDED_EXPIRY: TableDefinition<(i64, IdKey), ()> = TableDefinition::new("ended_expiry");
+const USER_SESSIONS: TableDefinition<(&str, IdKey), ()> = TableDefinition::new("user_sessions");
+const USERS: TableDefinition<&str, u64> = TableDefinition::new("users");
+const REFRESH: TableDefinition<IdKey, (i64, &[u8])> = TableDefinition::new("refresh");
+const REFRESH_EXPIRY: TableDefinition<(i64, IdKey), ()> = TableDefinition::new("refresh_expiry");
+
+const LOW: [u8; 32] = [0; 32];
+const HIGH: [u8; 32] = [0xff; 32];
+
+/// The redb backend.
+pub(crate) struct RedbStorage {
+    db: RwLock<Option<Database>>,
+    path: Option<PathBuf>,
+    cache: Cache,
+    writer: GroupCommit<(Job, bool)>,
+    dirty: AtomicBool,
+    commits: AtomicU64,
+    durable_commits: AtomicU64,
+}
+
+impl RedbStorage {
+    /// Opens or creates the store file at `path`.
+    pub(crate) fn open(path: &Path, cache_capacity: usize) -> Result<RedbStorage> {
+        let db = redb::Builder::new()
+            .create(path)
+            .map_err(|e| open_error(e, path))?;
+        Self::init(db, Some(path.to_path_buf()), cache_capacity)
+    }
+
+    /// A store that lives in memory only.
+    pub(crate) fn in_memory(cache_capacity: usize) -> Result<RedbStorage> {
+        let db = redb::Builder::new()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|e| Error::storage(format!("could not create an in-memory store: {e}")))?;
+        Self::init(db, None, cache_capacity)
+    }
+
+    fn init(db: Database, path: Option<PathBuf>, cache_capacity: usize) -> Result<RedbStorage> {
+        let txn = db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            let format = meta.get(FORMAT_KEY)?.map(|v| v.value().to_vec());
+            match format {
+                None => {
+                    let foreign = txn
+                        .list_tables()?
+                        .any(|t| redb::TableHandle::name(&t) != "meta");
+                    if foreign {
+                        return Err(Error::corrupt(
+                            "the file is a redb database but not a coatcheck store",
+                        ));
+                    }
+                    meta.insert(FORMAT_KEY, FILE_FORMAT.to_be_bytes().as_slice())?;
+                }
+                Some(bytes) => {
+                    let found = <[u8; 8]>::try_from(bytes.as_slice())
+                        .map(u64::from_be_bytes)
+                        .map_err(|_| Error::corrupt("the file format marker is damaged"))?;
+                    if found > FILE_FORMAT {
+                        return Err(Error::corrupt(format!(
+                            "the file has format {found}, newer than this build of coatcheck \
+                             understands ({FILE_FORMAT}); upgrade coatcheck to open it"
+                        )));
+                    }
+                }
+            }
+        }
+        txn.open_table(SESSIONS)?;
+        txn.open_table(LIVE_EXPIRY)?;
+        txn.open_table(ENDED_EXPIRY)?;
+        txn.open_table(USER_SESSIONS)?;
+        txn.open_table(USERS)?;
+        txn.open_table(REFRESH)?;
+        txn.open_table(REFRESH_EXPIRY)?;
+        txn.commit()?;
+        Ok(RedbStorage {
+            db: RwLock::new(Some(db)),
+            path,
+            cache: Cache::new(cache_capacity),
+            writer: GroupCommit::new(),
+            dirty: AtomicBool::new(false),
+            commits: AtomicU64::new(0),
+            durable_commits: AtomicU64::new(0),
+        })
+    }
+
+    fn closed() -> Error {
+        Error::storage("the store is closed")
+    }
+
+    /// Runs one batch of jobs in one transaction; one result per job.
+    fn run_batch(&self, jobs: Vec<(Job, bool)>) -> Vec<Result<()>> {
+        let n = jobs.len();
+        match self.try_run_batch(jobs) {
+            Ok(results) => results,
+            Err(err) => {
+                // Nothing of the batch is committed; the cache may not hold
+                // anything the file does not.
+                self.cache.clear();
+                (0..n).map(|_| Err(replicate(&err))).collect()
+            }
+        }
+    }
+
+    fn try_run_batch(&self, jobs: Vec<(Job, bool)>) -> Result<Vec<Result<()>>> {
+        let guard = self.db.read();
+        let db = guard.as_ref().ok_or_else(Self::closed)?;
+        let durable = self.path.is_some() && jobs.iter().any(|(_, durable)| *durable);
+        let mut txn = db.begin_write()?;
+        txn.set_durability(if durable {
+            redb::Durability::Immediate
+        } else {
+            redb::Durability::None
+        })?;
+        let mut results = Vec::with_capacity(jobs.len());
+        let changes = {
+            let mut view = RedbWrite::open(&txn)?;
+            for (job, _) in jobs {
+                match catch_unwind(AssertUnwindSafe(|| job(&mut view))) {
+                    Ok(Ok(())) => results.push(Ok(())),
+                    Ok(Err(err)) if is_logical(&err) && !view.failed => results.push(Err(err)),
+                    Ok(Err(err)) => return Err(err),
+                    Err(_) => {
+                        return Err(Error::storage(
+                            "internal error: a write panicked; its batch was rolled back",
+                        ))
+                    }
+                }
+            }
+            view.changes
+        };
+        txn.commit()?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        if durable {
+            self.durable_commits.fetch_add(1, Ordering::Relaxed);
+            self.dirty.store(false, Ordering::Release);
+        } else if self.path.is_some() {
+            self.dirty.store(true, Ordering::Release);
+        }
+        for (id, record) in changes {
+            self.cache.store(id, record);
+        }
+        Ok(results)
+    }
+}
+
+/// Errors a job reports about the request (the transaction stays good);
+/// anything else fails the whole batch.
+fn is_logical(err: &Error) -> bool {
+    !matches!(
+        err.kind(),
+        ErrorKind::Io | ErrorKind::Storage | ErrorKind::Corrupt | ErrorKind::Locked
+    )
+}
+
+/// The same failure, for each job of a failed batch.
+fn replicate(err: &Error) -> Error {
+    let message = err.to_string();
+    match err.kind() {
+        ErrorKind::Corrupt => Error::corrupt(message),
+        ErrorKind::Io => Error::io(
+            "the write was not committed",
+            std::io::Error::other(message),
+        ),
+        _ => Error::storage(format!("the write was not committed: {message}")),
+    }
+}
+
+fn open_error(err: DatabaseError, path: &Path) -> Error {
+    match err {
+        DatabaseError::DatabaseAlreadyOpen => Error::locked(path.to_path_buf()),
+        DatabaseError::Storage(redb::StorageError::Io(source)) => {
+            Error::io(format!("could not open {}", path.display()), source)
+        }
+        DatabaseError::Storage(redb::StorageError::Corrupted(message)) => Error::corrupt(format!(
+            "{} is not a coatcheck store or is damaged: {message}",
+            path.display()
+        )),
+        DatabaseError::UpgradeRequired(_) => Error::corrupt(format!(
+            "{} was written by an older storage format and must be upgraded",
+            path.display()
+        )),
+        other => Error::storage(format!("could not open {}: {other}", path.display())),
+    }
+}
+
+impl Storage for RedbStorage {
+    fn load(&self, id: &SessionId) -> Result<Option<Arc<Record>>> {
+        let epoch = match self.cache.get(id) {
+            Ok(record) => return Ok(Some(record)),
+            Err(epoch) => epoch,
+        };
+        let guard = self.db.read();
+        let db = guard.as_ref().ok_or_else(Self::closed)?;
+        let txn = db.begin_read()?;
+        let sessions = txn.open_table(SESSIONS)?;
+        let record = read_record(&sessions, id)?.map(Arc::new);
+        if let Some(record) = &record {
+            self.cache.fill(*id, record.clone(), epoch);
+        }
+        Ok(record)
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&dyn ReadView) -> Result<()>) -> Result<()> {
+        let guard = self.db.read();
+        let db = guard.as_ref().ok_or_else(Self::closed)?;
+        let txn = db.begin_read()?;
+        let view = RedbRead {
+            sessions: txn.open_table(SESSIONS)?,
+            live_expiry: txn.open_table(LIVE_EXPIRY)?,
+            ended_expiry: txn.open_table(ENDED_EXPIRY)?,
+            user_sessions: txn.open_table(USER_SESSIONS)?,
+            users: txn.open_table(USERS)?,
+            refresh: txn.open_table(REFRESH)?,
+        };
+        f(&view)
+    }
+
+    fn write(&self, job: Job, durable: bool) -> Result<()> {
+        self.writer
+            .submit((job, durable), |jobs| self.run_batch(jobs))
+    }
+
+    fn flush(&self) -> Result<()> {
+        if self.path.is_none() || !self.dirty.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.write(Box::new(|_| Ok(())), true)
+    }
+
+    fn dirty(&self) -> bool {
+        self.dirty.load(Ordering::Acquire)
+    }
+
+    fn counters(&self) -> StorageCounters {
+        let (cache_hits, cache_misses) = self.cache.counters();
+        StorageCounters {
+            commits: self.commits.load(Ordering::Relaxed),
+            durable_commits: self.durable_commits.load(Ordering::Relaxed),
+            cache_hits,
+            cache_misses,
+            file_bytes: self
+                .path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len()),
+        }
+    }
+
+    fn close(&self) -> Result<()> {
+        let flushed = self.flush();
+        let db = self.db.write().take();
+        self.cache.clear();
+        drop(db);
+        flushed
+    }
+}
+
+fn read_record(
+    sessions: &impl ReadableTable<IdKey, &'static [u8]>,
+    id: &SessionId,
+) -> Result<Option<Record>> {
+    match sessions.get(id.as_bytes())? {
+        Some(bytes) => codec::decode_record(bytes.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn user_sessions(
+    table: &impl ReadableTable<(&'static str, IdKey), ()>,
+    user: &str,
+) -> Result<Vec<SessionId>> {
+    let mut ids = Vec::new();
+    for entry in table.range((user, &LOW)..=(user, &HIGH))? {
+        let (key, _) = entry?;
+        ids.push(SessionId::from_bytes(*key.value().1));
+    }
+    Ok(ids)
+}
+
+fn users_after(
+    table: &impl ReadableTable<&'static str, u64>,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<String>> {
+    use std::ops::Bound;
+    let start = match after {
+        Some(after) => Bound::Excluded(after),
+        None => Bound::Unbounded,
+    };
+    let mut users = Vec::new();
+    for entry in table.range::<&str>((start, Bound::Unbounded))? {
+        if users.len() >= limit {
+            break;
+        }
+        let (key, _) = entry?;
+        users.push(key.value().to_owned());
+    }
+    Ok(users)
+}
+
+fn due(
+    table: &impl ReadableTable<(i64, IdKey), ()>,
+    now: Timestamp,
+    limit: usize,
+) -> Result<Vec<SessionId>> {
+    let mut ids = Vec::new();
+    for entry in table.range(..=(now.as_millis(), &HIGH))? {
+        if ids.len() >= limit {
+            break;
+        }
+        let (key, _) = entry?;
+        ids.push(SessionId::from_bytes(*key.value().1));
+    }
+    Ok(ids)
+}
+
+struct RedbRead {
+    sessions: redb::ReadOnlyTable<IdKey, &'static [u8]>,
+    live_expiry: redb::ReadOnlyTable<(i64, IdKey), ()>,
+    ended_expiry: redb::ReadOnlyTable<(i64, IdKey), ()>,
+    user_sessions: redb::ReadOnlyTable<(&'static str, IdKey), ()>,
+    users: redb::ReadOnlyTable<&'static str, u64>,
+    refresh: redb::ReadOnlyTable<IdKey, (i64, &'static [u8])>,
+}
+
+impl ReadView for RedbRead {
+    fn get(&self, id: &SessionId) -> Result<Option<Arc<Record>>> {
+        Ok(read_record(&self.sessions, id)?.map(Arc::new))
+    }
+
+    fn user_sessions(&self, user: &str) -> Result<Vec<SessionId>> {
+        user_sessions(&self.user_sessions, user)
+    }
+
+    fn users_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        users_after(&self.users, after, limit)
+    }
+
+    fn due(&self, which: Due, now: Timestamp, limit: usize) -> Result<Vec<SessionId>> {
+        match which {
+            Due::Live => due(&self.live_expiry, now, limit),
+            Due::Ended => due(&self.ended_expiry, now, limit),
+        }
+    }
+
+    fn live_records(&self) -> Result<u64> {
+        Ok(self.live_expiry.len()?)
+    }
+
+    fn user_count(&self) -> Result<u64> {
+        Ok(self.users.len()?)
+    }
+
+    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>> {
+        Ok(self.refresh.get(key)?.map(|v| v.value().1.to_vec()))
+    }
+}
+
+/// The tables of one write transaction, and what it changed.
+struct RedbWrite<'t> {
+    sessions: Table<'t, IdKey, &'static [u8]>,
+    live_expiry: Table<'t, (i64, IdKey), ()>,
+    ended_expiry: Table<'t, (i64, IdKey), ()>,
+    user_sessions: Table<'t, (&'static str, IdKey), ()>,
+    users: Table<'t, &'static str, u64>,
+    refresh: Table<'t, IdKey, (i64, &'static [u8])>,
+    refresh_expiry: Table<'t, (i64, IdKey), ()>,
+    /// Records written in this transaction, for reads of the same batch and
+    /// for the cache after commit (`None`: deleted).
+    changes: HashMap<SessionId, Option<Arc<Record>>>,
+    /// A storage operation failed part way: the batch must not commit.
+    failed: bool,
+}
+
+impl<'t> RedbWrite<'t> {
+    fn open(txn: &'t WriteTransaction) -> Result<RedbWrite<'t>> {
+        Ok(RedbWrite {
+            sessions: txn.open_table(SESSIONS)?,
+            live_expiry: txn.open_table(LIVE_EXPIRY)?,
+            ended_expiry: txn.open_table(ENDED_EXPIRY)?,
+            user_sessions: txn.open_table(USER_SESSIONS)?,
+            users: txn.open_table(USERS)?,
+            refresh: txn.open_table(REFRESH)?,
+            refresh_expiry: txn.open_table(REFRESH_EXPIRY)?,
+            changes: HashMap::new(),
+            failed: false,
+        })
+    }
+
+    /// Marks the batch failed if `result` is an error.
+    fn guard<T>(&mut self, result: Result<T>) -> Result<T> {
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn unindex(&mut self, id: &SessionId, record: &Record) -> Result<()> {
+        let key = id.as_bytes();
+        match record {
+            Record::Live(live) => {
+                self.live_expiry
+                    .remove((live.expires_at.as_millis(), key))?;
+                if let Some(user) = live.user.as_deref() {
+                    self.user_sessions.remove((user, key))?;
+                    let left = self.users.get(user)?.map_or(0, |v| v.value());
+                    if left <= 1 {
+                        self.users.remove(user)?;
+                    } else {
+                        self.users.insert(user, left - 1)?;
+                    }
+                }
+            }
+            Record::Ended { until, .. } => {
+                self.ended_expiry.remove((until.as_millis(), key))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn index(&mut self, id: &SessionId, record: &Record) -> Result<()> {
+        let key = id.as_bytes();
+        match record {
+            Record::Live(live) => {
+                self.live_expiry
+                    .insert((live.expires_at.as_millis(), key), ())?;
+                if let Some(user) = live.user.as_deref() {
+                    let before = self.user_sessions.insert((user, key), ())?.is_some();
+                    if !before {
+                        let count = self.users.get(user)?.map_or(0, |v| v.value());
+                        self.users.insert(user, count + 1)?;
+                    }
+                }
+            }
+            Record::Ended { until, .. } => {
+                self.ended_expiry.insert((until.as_millis(), key), ())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn put_inner(&mut self, id: SessionId, record: Record) -> Result<()> {
+        let old = self.get(&id)?;
+        let same_index = old.as_deref().is_some_and(|old| {
+            old.is_live() == record.is_live()
+                && old.sweep_at() == record.sweep_at()
+                && old.indexed_user() == record.indexed_user()
+        });
+        if !same_index {
+            if let Some(old) = &old {
+                self.unindex(&id, old)?;
+            }
+            self.index(&id, &record)?;
+        }
+        let bytes = codec::encode_record(&record)?;
+        self.sessions.insert(id.as_bytes(), bytes.as_slice())?;
+        self.changes.insert(id, Some(Arc::new(record)));
+        Ok(())
+    }
+
+    fn delete_inner(&mut self, id: &SessionId) -> Result<()> {
+        if let Some(old) = self.get(id)? {
+            self.unindex(id, &old)?;
+            self.sessions.remove(id.as_bytes())?;
+        }
+        self.changes.insert(*id, None);
+        Ok(())
+    }
+
+    fn put_refresh_inner(&mut self, key: [u8; 32], value: Vec<u8>, until: Timestamp) -> Result<()> {
+        let old_until = self.refresh.get(&key)?.map(|v| v.value().0);
+        if let Some(old_until) = old_until {
+            self.refresh_expiry.remove((old_until, &key))?;
+        }
+        self.refresh
+            .insert(&key, (until.as_millis(), value.as_slice()))?;
+        self.refresh_expiry.insert((until.as_millis(), &key), ())?;
+        Ok(())
+    }
+
+    fn sweep_refresh_inner(&mut self, now: Timestamp, limit: usize) -> Result<usize> {
+        let mut due_keys = Vec::new();
+        for entry in self.refresh_expiry.range(..=(now.as_millis(), &HIGH))? {
+            if due_keys.len() >= limit {
+                break;
+            }
+            let (key, _) = entry?;
+            let (until, k) = key.value();
+            due_keys.push((until, *k));
+        }
+        for (until, key) in &due_keys {
+            self.refresh_expiry.remove((*until, key))?;
+            self.refresh.remove(key)?;
+        }
+        Ok(due_keys.len())
+    }
+}
+
+impl ReadView for RedbWrite<'_> {
+    fn get(&self, id: &SessionId) -> Result<Option<Arc<Record>>> {
+        if let Some(change) = self.changes.get(id) {
+            return Ok(change.clone());
+        }
+        Ok(read_record(&self.sessions, id)?.map(Arc::new))
+    }
+
+    fn user_sessions(&self, user: &str) -> Result<Vec<SessionId>> {
+        user_sessions(&self.user_sessions, user)
+    }
+
+    fn users_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        users_after(&self.users, after, limit)
+    }
+
+    fn due(&self, which: Due, now: Timestamp, limit: usize) -> Result<Vec<SessionId>> {
+        match which {
+            Due::Live => due(&self.live_expiry, now, limit),
+            Due::Ended => due(&self.ended_expiry, now, limit),
+        }
+    }
+
+    fn live_records(&self) -> Result<u64> {
+        Ok(self.live_expiry.len()?)
+    }
+
+    fn user_count(&self) -> Result<u64> {
+        Ok(self.users.len()?)
+    }
+
+    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>> {
+        Ok(self.refresh.get(key)?.map(|v| v.value().1.to_vec()))
+    }
+}
+
+impl WriteView for RedbWrite<'_> {
+    fn put(&mut self, id: SessionId, record: Record) -> Result<()> {
+        let result = self.put_inner(id, record);
+        self.guard(result)
+    }
+
+    fn delete(&mut self, id: &SessionId) -> Result<()> {
+        let result = self.delete_inner(id);
+        self.guard(result)
+    }
+
+    fn put_refresh(&mut self, key: [u8; 32], value: Vec<u8>, until: Timestamp) -> Result<()> {
+        let result = self.put_refresh_inner(key, value, until);
+        self.guard(result)
+    }
+
+    fn sweep_refresh(&mut self, now: Timestamp, limit: usize) -> Result<usize> {
+        let result = self.sweep_refresh_inner(now, limit);
+        self.guard(result)
+    }
+}

@@ -1,0 +1,1178 @@
+//! The store: every session operation.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::clock::Timestamp;
+use crate::codec;
+use crate::config::{Config, Durability};
+use crate::error::{EndReason, Error, Result};
+use crate::lifetime::Lifetime;
+use crate::record::{LiveRecord, Record};
+use crate::session::{Meta, NewSession, Session, MAX_KEY_BYTES, MAX_META_BYTES, MAX_USER_BYTES};
+use crate::storage::redb::RedbStorage;
+use crate::storage::{Due, Storage, WriteView};
+use crate::sweeper::Housekeeper;
+use crate::token::{fill_random, SessionId, Token, TokenFormat};
+use crate::touch::Touches;
+use crate::value::{Data, Value};
+
+/// An open session store. Cheap to clone; every clone is the same store.
+///
+/// `Store` is `Send + Sync`: share it between threads (or clone it into
+/// each), and every operation is atomic and linearizable.
+///
+/// # Durability
+///
+/// With [`Durability::Immediate`] (the default) a call that changes a
+/// session returns after the change is on disk; concurrent writers share
+/// one commit. With [`Durability::Periodic`] changes are visible at once and
+/// on disk within the interval. Reads never write to disk on every call
+/// (see [`Config::touch_interval`]).
+///
+/// # Locking and processes
+///
+/// One process owns a store file. A second `open` of the same file, from
+/// this process or another, fails at once with
+/// [`ErrorKind::Locked`](crate::ErrorKind::Locked). A `Store` inherited
+/// through `fork()` refuses every call: open the store in the worker.
+///
+/// # Close semantics
+///
+/// [`Store::close`] makes every change durable, stops the background
+/// sweeper and releases the file; later calls on any clone fail. Dropping
+/// the last clone does the same. Without a close, nothing acknowledged is
+/// lost: `Immediate` changes are on disk already.
+///
+/// ```
+/// use coatcheck::{Config, NewSession, Store};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("sessions.redb");
+/// let store = Store::open(&path, Config::default())?;
+/// let session = store.create(NewSession::default().insert("cart", vec![coatcheck::Value::from("apple")]))?;
+/// let token = session.token().unwrap().to_owned();   // goes into the cookie
+///
+/// store.set(&token, "theme", "dark")?;
+/// let again = store.get(&token)?;
+/// assert_eq!(again.get("theme").and_then(|v| v.as_str()), Some("dark"));
+/// store.close()?;
+/// # Ok::<(), coatcheck::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("config", &self.inner.config)
+            .field("closed", &self.inner.closed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters and sizes of a store, from [`Store::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Live sessions.
+    pub sessions: u64,
+    /// Users with at least one live session.
+    pub users: u64,
+    /// Size of the store file (0 in memory).
+    pub file_bytes: u64,
+    /// Write transactions committed since open.
+    pub commits: u64,
+    /// Of those, the ones made durable (one fsync each).
+    pub durable_commits: u64,
+    /// Sessions removed by sweeps since open.
+    pub sessions_swept: u64,
+    /// Reads served from the cache.
+    pub cache_hits: u64,
+    /// Reads that went to storage.
+    pub cache_misses: u64,
+}
+
+/// What a change did to the session, decided by the change itself.
+pub(crate) enum Outcome<T> {
+    /// Nothing changed: nothing is written, the version stays.
+    Unchanged(T),
+    /// Data, flash or user changed: the version moves.
+    Versioned(T),
+    /// Something else changed (lifetime, meta): written, version stays.
+    Unversioned(T),
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) tokens: TokenFormat,
+    pub(crate) storage: Box<dyn Storage>,
+    pub(crate) touches: Touches,
+    pub(crate) access_key: Vec<u8>,
+    owner_pid: u32,
+    closed: AtomicBool,
+    swept: AtomicU64,
+    housekeeper: Mutex<Option<Housekeeper>>,
+}
+
+impl Store {
+    /// Opens the store file at `path`, creating it if needed.
+    ///
+    /// Fails with `InvalidArgument` naming the field if `config` is out of
+    /// range, `Locked` if another `Store` has the file open, `Corrupt` if the
+    /// file is not a coatcheck store or is from a newer version.
+    pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Store> {
+        let path = path.as_ref();
+        (|| {
+            config.validate()?;
+            let storage = RedbStorage::open(path, config.cache_capacity)?;
+            Store::start(Box::new(storage), config, true)
+        })()
+        .map_err(|e| e.during("open"))
+    }
+
+    /// A store that lives in memory only: for tests and caches.
+    pub fn in_memory(config: Config) -> Result<Store> {
+        (|| {
+            config.validate()?;
+            let storage = RedbStorage::in_memory(config.cache_capacity)?;
+            Store::start(Box::new(storage), config, false)
+        })()
+        .map_err(|e| e.during("in_memory"))
+    }
+
+    fn start(storage: Box<dyn Storage>, config: Config, on_disk: bool) -> Result<Store> {
+        let access_key = match &config.access_key {
+            Some(key) => key.clone(),
+            None => {
+                let mut key = vec![0u8; 32];
+                fill_random(&mut key)?;
+                key
+            }
+        };
+        let tokens = TokenFormat {
+            random_bytes: config.token_bytes,
+            prefix: config.token_prefix.clone(),
+            timestamp: config.token_timestamp,
+        };
+        let flush_every = match config.durability {
+            Durability::Periodic(every) if on_disk => Some(every),
+            // Touches and sweeps commit without an fsync; make them durable
+            // well within the touch interval.
+            Durability::Immediate if on_disk => Some(config.effective_touch_interval() / 2),
+            _ => None,
+        };
+        let sweep_every = config.sweep_interval;
+        let inner = Arc::new(Inner {
+            config,
+            tokens,
+            storage,
+            touches: Touches::new(),
+            access_key,
+            owner_pid: std::process::id(),
+            closed: AtomicBool::new(false),
+            swept: AtomicU64::new(0),
+            housekeeper: Mutex::new(None),
+        });
+        if sweep_every.is_some() || flush_every.is_some() {
+            let keeper = Housekeeper::start(Arc::downgrade(&inner), sweep_every, flush_every);
+            *inner.housekeeper.lock() = Some(keeper);
+        }
+        Ok(Store { inner })
+    }
+
+    /// The configuration the store was opened with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Creates a session and returns it with its token (the only time the
+    /// token is shown).
+    ///
+    /// A session created for a user counts against `max_sessions_per_user`:
+    /// the least recently used sessions beyond it are evicted.
+    pub fn create(&self, new: NewSession) -> Result<Session> {
+        self.inner.create(new).map_err(|e| e.during("create"))
+    }
+
+    /// The session of `token`, marking it used (sliding expiry).
+    ///
+    /// Fails with `NotFound`, `Expired` or `Revoked` (all
+    /// [`is_not_found`](Error::is_not_found)), or `InvalidToken` for
+    /// malformed input.
+    pub fn get(&self, token: &str) -> Result<Session> {
+        self.inner
+            .read_token(token, true)
+            .map_err(|e| e.during("get"))
+    }
+
+    /// The session of `token`, without marking it used.
+    pub fn peek(&self, token: &str) -> Result<Session> {
+        self.inner
+            .read_token(token, false)
+            .map_err(|e| e.during("peek"))
+    }
+
+    /// Sets one key. Atomic: concurrent changes of other keys all survive.
+    /// Setting a key to the value it holds writes nothing.
+    pub fn set(&self, token: &str, key: &str, value: impl Into<Value>) -> Result<()> {
+        let value = value.into();
+        (|| {
+            validate_key(key)?;
+            value.validate(key)?;
+            let key = key.to_owned();
+            self.inner
+                .mutate(self.inner.parse(token)?, true, move |live, _| {
+                    if live.data.get(&key) == Some(&value) {
+                        return Ok(Outcome::Unchanged(()));
+                    }
+                    live.data.insert(key, value);
+                    Ok(Outcome::Versioned(()))
+                })
+        })()
+        .map_err(|e| e.during("set"))
+    }
+
+    /// Removes one key; returns the value it held.
+    pub fn remove(&self, token: &str, key: &str) -> Result<Option<Value>> {
+        let key = key.to_owned();
+        (|| {
+            self.inner
+                .mutate(self.inner.parse(token)?, true, move |live, _| {
+                    Ok(match live.data.remove(&key) {
+                        Some(old) => Outcome::Versioned(Some(old)),
+                        None => Outcome::Unchanged(None),
+                    })
+                })
+        })()
+        .map_err(|e| e.during("remove"))
+    }
+
+    /// Read-modify-write of the whole data, atomic.
+    ///
+    /// `f` runs on a copy of the data; the result is written only if the
+    /// session did not change meanwhile, else `f` runs again on the new data
+    /// (so it may run more than once: keep it free of side effects). If `f`
+    /// leaves the data as it was, nothing is written.
+    ///
+    /// ```
+    /// # use coatcheck::{Config, NewSession, Store, Value};
+    /// # let store = Store::in_memory(Config::default())?;
+    /// # let token = store.create(NewSession::default())?.token().unwrap().to_owned();
+    /// let visits = store.update(&token, |data| {
+    ///     let n = data.get("visits").and_then(Value::as_i64).unwrap_or(0) + 1;
+    ///     data.insert("visits".into(), n.into());
+    ///     n
+    /// })?;
+    /// assert_eq!(visits, 1);
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn update<R>(&self, token: &str, mut f: impl FnMut(&mut Data) -> R) -> Result<R> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            loop {
+                let current = self.inner.read_id(&id, false, None)?;
+                let mut data = current.data.clone();
+                let out = f(&mut data);
+                if data == current.data {
+                    return Ok(out);
+                }
+                match self.inner.replace_data(id, current.version, data) {
+                    Ok(_) => return Ok(out),
+                    Err(e) if e.kind() == crate::ErrorKind::Conflict => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        })()
+        .map_err(|e| e.during("update"))
+    }
+
+    /// Replaces the data if the session is still at `version`; returns the
+    /// new version. `Conflict` if it moved (optimistic concurrency).
+    pub fn replace_if(&self, token: &str, version: u64, data: Data) -> Result<u64> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            self.inner.replace_data(id, version, data)
+        })()
+        .map_err(|e| e.during("replace_if"))
+    }
+
+    /// Ends the session of `token`. Returns whether a session was ended; an
+    /// unknown or already ended token is not an error.
+    pub fn destroy(&self, token: &str) -> Result<bool> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            self.inner.end(id, EndReason::Logout)
+        })()
+        .map_err(|e| e.during("destroy"))
+    }
+
+    /// Ends the session of `token`: [`Store::destroy`] under the name apps use.
+    pub fn logout(&self, token: &str) -> Result<bool> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            self.inner.end(id, EndReason::Logout)
+        })()
+        .map_err(|e| e.during("logout"))
+    }
+
+    /// Gives the session a new token and id, keeping its data; the old token
+    /// stops working at once (it reports `Revoked` with reason `rotated`).
+    ///
+    /// OWASP's session management guidance: renew the session id on any
+    /// privilege change, so that an id an attacker planted or saw before
+    /// (session fixation) is worthless after it. The CSRF secret rotates too.
+    pub fn regenerate(&self, token: &str) -> Result<Session> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            self.inner.rotate(id, None)
+        })()
+        .map_err(|e| e.during("regenerate"))
+    }
+
+    /// Attaches `user` to the session, keeping its data (the shopping cart).
+    ///
+    /// With `regenerate_on_login` (the default) the session gets a new token,
+    /// returned on the session; otherwise the returned session carries no
+    /// token and the old one stays valid. If the session belonged to another
+    /// user, its data and flash are cleared first (as Django's `login` does),
+    /// so that nothing leaks from one user to the next. Enforces
+    /// `max_sessions_per_user` by evicting the least recently used.
+    pub fn login(&self, token: &str, user: &str) -> Result<Session> {
+        (|| {
+            validate_user(user)?;
+            let id = self.inner.parse(token)?;
+            self.inner.rotate(id, Some(user.to_owned()))
+        })()
+        .map_err(|e| e.during("login"))
+    }
+
+    /// Adds a flash value: kept until the next [`Store::take_flash`].
+    pub fn flash(&self, token: &str, key: &str, value: impl Into<Value>) -> Result<()> {
+        let value = value.into();
+        (|| {
+            validate_key(key)?;
+            value.validate(key)?;
+            let key = key.to_owned();
+            self.inner
+                .mutate(self.inner.parse(token)?, true, move |live, _| {
+                    live.flash.insert(key, value);
+                    Ok(Outcome::Versioned(()))
+                })
+        })()
+        .map_err(|e| e.during("flash"))
+    }
+
+    /// Returns the flash values and removes them, atomically: each is read
+    /// once.
+    pub fn take_flash(&self, token: &str) -> Result<Data> {
+        (|| {
+            self.inner
+                .mutate(self.inner.parse(token)?, true, |live, _| {
+                    if live.flash.is_empty() {
+                        return Ok(Outcome::Unchanged(Data::new()));
+                    }
+                    Ok(Outcome::Versioned(std::mem::take(&mut live.flash)))
+                })
+        })()
+        .map_err(|e| e.during("take_flash"))
+    }
+
+    /// Gives this session its own lifetime, instead of the configured one.
+    pub fn set_lifetime(&self, token: &str, lifetime: Lifetime) -> Result<()> {
+        (|| {
+            lifetime.validate("lifetime")?;
+            self.inner
+                .mutate(self.inner.parse(token)?, true, move |live, _| {
+                    if live.lifetime == Some(lifetime) {
+                        return Ok(Outcome::Unchanged(()));
+                    }
+                    live.lifetime = Some(lifetime);
+                    Ok(Outcome::Unversioned(()))
+                })
+        })()
+        .map_err(|e| e.during("set_lifetime"))
+    }
+
+    /// Turns "keep me signed in" on or off: the session then uses the
+    /// remember (long) or the default lifetime.
+    pub fn set_remember(&self, token: &str, remember: bool) -> Result<()> {
+        (|| {
+            self.inner
+                .mutate(self.inner.parse(token)?, true, move |live, _| {
+                    if live.remember == remember {
+                        return Ok(Outcome::Unchanged(()));
+                    }
+                    live.remember = remember;
+                    Ok(Outcome::Unversioned(()))
+                })
+        })()
+        .map_err(|e| e.during("set_remember"))
+    }
+
+    /// Replaces the session's meta (ip, user agent, label).
+    pub fn set_meta(&self, token: &str, meta: Meta) -> Result<()> {
+        (|| {
+            validate_meta(&meta)?;
+            self.inner
+                .mutate(self.inner.parse(token)?, true, move |live, _| {
+                    if live.meta == meta {
+                        return Ok(Outcome::Unchanged(()));
+                    }
+                    live.meta = meta;
+                    Ok(Outcome::Unversioned(()))
+                })
+        })()
+        .map_err(|e| e.during("set_meta"))
+    }
+
+    /// The live sessions of `user`, most recently used first (no tokens).
+    pub fn sessions_of(&self, user: &str) -> Result<Vec<Session>> {
+        self.inner
+            .sessions_of(user)
+            .map_err(|e| e.during("sessions_of"))
+    }
+
+    /// Users with at least one live session, in order, after `after`, at
+    /// most `limit` of them: page with the last user of the previous page.
+    pub fn users(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        self.inner
+            .users(after, limit)
+            .map_err(|e| e.during("users"))
+    }
+
+    /// Ends every session of `user` ("log out everywhere"); returns how many.
+    pub fn destroy_user(&self, user: &str) -> Result<usize> {
+        self.inner
+            .end_user(user.to_owned(), None)
+            .map_err(|e| e.during("destroy_user"))
+    }
+
+    /// Ends every session of `user` but `keep` ("log out other devices").
+    pub fn destroy_user_except(&self, user: &str, keep: &SessionId) -> Result<usize> {
+        self.inner
+            .end_user(user.to_owned(), Some(*keep))
+            .map_err(|e| e.during("destroy_user_except"))
+    }
+
+    /// Ends the session with this id (admin); returns whether one was ended.
+    pub fn destroy_id(&self, id: &SessionId) -> Result<bool> {
+        (|| {
+            self.inner.check()?;
+            self.inner.end(*id, EndReason::Admin)
+        })()
+        .map_err(|e| e.during("destroy_id"))
+    }
+
+    /// The session with this id (admin), without marking it used.
+    pub fn info(&self, id: &SessionId) -> Result<Session> {
+        (|| {
+            self.inner.check()?;
+            self.inner.read_id(id, false, None)
+        })()
+        .map_err(|e| e.during("info"))
+    }
+
+    /// How many live sessions there are.
+    pub fn count(&self) -> Result<u64> {
+        self.inner
+            .counts()
+            .map(|c| c.0)
+            .map_err(|e| e.during("count"))
+    }
+
+    /// How many users have at least one live session.
+    pub fn count_users(&self) -> Result<u64> {
+        self.inner
+            .counts()
+            .map(|c| c.1)
+            .map_err(|e| e.during("count_users"))
+    }
+
+    /// Removes expired sessions (and the records of ended ones past their
+    /// keeping time) now, in bounded batches; returns how many sessions were
+    /// removed. The background sweeper does the same every `sweep_interval`.
+    pub fn sweep(&self) -> Result<usize> {
+        self.inner.sweep().map_err(|e| e.during("sweep"))
+    }
+
+    /// Makes every change durable now (useful with `Periodic` durability).
+    pub fn flush(&self) -> Result<()> {
+        (|| {
+            self.inner.check()?;
+            self.inner.storage.flush()
+        })()
+        .map_err(|e| e.during("flush"))
+    }
+
+    /// Flushes, stops the background sweeper and releases the file. Later
+    /// calls on this store (and its clones) fail. Closing twice is harmless.
+    pub fn close(&self) -> Result<()> {
+        self.inner.close().map_err(|e| e.during("close"))
+    }
+
+    /// Counters and sizes.
+    pub fn stats(&self) -> Result<Stats> {
+        (|| {
+            let (sessions, users) = self.inner.counts()?;
+            let c = self.inner.storage.counters();
+            Ok::<_, Error>(Stats {
+                sessions,
+                users,
+                file_bytes: c.file_bytes.unwrap_or(0),
+                commits: c.commits,
+                durable_commits: c.durable_commits,
+                sessions_swept: self.inner.swept.load(Ordering::Relaxed),
+                cache_hits: c.cache_hits,
+                cache_misses: c.cache_misses,
+            })
+        })()
+        .map_err(|e| e.during("stats"))
+    }
+}
+
+pub(crate) fn validate_user(user: &str) -> Result<()> {
+    if user.is_empty() {
+        return Err(Error::invalid_argument("the user id is empty"));
+    }
+    if user.len() > MAX_USER_BYTES {
+        return Err(Error::invalid_argument(format!(
+            "the user id is {} bytes, longer than {MAX_USER_BYTES}",
+            user.len()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::invalid_argument("the key is empty"));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::invalid_argument(format!(
+            "the key is {} bytes, longer than {MAX_KEY_BYTES}",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+fn validate_meta(meta: &Meta) -> Result<()> {
+    for (name, field) in [
+        ("ip", &meta.ip),
+        ("user_agent", &meta.user_agent),
+        ("label", &meta.label),
+    ] {
+        if field.as_ref().is_some_and(|v| v.len() > MAX_META_BYTES) {
+            return Err(Error::invalid_argument(format!(
+                "meta.{name} is longer than {MAX_META_BYTES} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn validate_data(data: &Data) -> Result<()> {
+    for (key, value) in data {
+        validate_key(key)?;
+        value.validate(key)?;
+    }
+    Ok(())
+}
+
+/// A slot the writer fills with a job's typed result.
+type Slot<T> = Arc<Mutex<Option<T>>>;
+
+fn take<T>(slot: &Slot<T>) -> Result<T> {
+    slot.lock()
+        .take()
+        .ok_or_else(|| Error::storage("internal error: a write finished without a result"))
+}
+
+impl Inner {
+    pub(crate) fn now(&self) -> Timestamp {
+        self.config.clock.now()
+    }
+
+    /// Refuses calls on a closed store, or on one inherited through fork().
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::storage("the store is closed"));
+        }
+        if std::process::id() != self.owner_pid {
+            return Err(Error::storage(format!(
+                "this Store was opened by process {} and inherited through fork(); \
+                 a forked handle must never touch the file: open the store in the worker \
+                 process (for example lazily, on first use)",
+                self.owner_pid
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the store and the token's shape; the token's session id.
+    pub(crate) fn parse(&self, token: &str) -> Result<SessionId> {
+        self.check()?;
+        self.tokens.parse(token)
+    }
+
+    pub(crate) fn lifetime_of(&self, live: &LiveRecord) -> Lifetime {
+        live.lifetime
+            .unwrap_or_else(|| self.config.default_lifetime(live.remember))
+    }
+
+    pub(crate) fn expiry(&self, live: &LiveRecord, last_access: Timestamp) -> Timestamp {
+        self.lifetime_of(live).expires_at(
+            self.config.ttl_basis,
+            live.created_at,
+            last_access,
+            live.last_update,
+        )
+    }
+
+    /// The last access (memory or disk, whichever is later) and the expiry
+    /// that follows from it.
+    pub(crate) fn effective(&self, id: &SessionId, live: &LiveRecord) -> (Timestamp, Timestamp) {
+        let last_access = self.touches.last_access(id, live.last_access);
+        (last_access, self.expiry(live, last_access))
+    }
+
+    /// The live session in `record`, or the error that says why there is none.
+    pub(crate) fn live<'r>(
+        &self,
+        id: &SessionId,
+        record: Option<&'r Record>,
+        now: Timestamp,
+    ) -> Result<(&'r LiveRecord, Timestamp, Timestamp)> {
+        match record {
+            None => Err(Error::not_found("session with this token or id")),
+            Some(Record::Ended { reason, until, .. }) => {
+                if *until > now {
+                    Err(Error::revoked(*reason))
+                } else {
+                    Err(Error::not_found("session with this token or id"))
+                }
+            }
+            Some(Record::Live(live)) => {
+                let (last_access, expires_at) = self.effective(id, live);
+                if expires_at <= now {
+                    Err(Error::expired(expires_at))
+                } else {
+                    Ok((live, last_access, expires_at))
+                }
+            }
+        }
+    }
+
+    pub(crate) fn view(
+        &self,
+        id: SessionId,
+        live: &LiveRecord,
+        last_access: Timestamp,
+        expires_at: Timestamp,
+        token: Option<Token>,
+    ) -> Session {
+        Session {
+            id,
+            token,
+            user: live.user.clone(),
+            data: live.data.clone(),
+            flash_keys: live.flash.len(),
+            created_at: live.created_at,
+            last_access,
+            last_update: live.last_update,
+            expires_at,
+            remember: live.remember,
+            lifetime: self.lifetime_of(live),
+            custom_lifetime: live.lifetime.is_some(),
+            meta: live.meta.clone(),
+            version: live.version,
+        }
+    }
+
+    fn read_token(self: &Arc<Self>, token: &str, touch: bool) -> Result<Session> {
+        let id = self.parse(token)?;
+        self.read_id(&id, touch, None)
+    }
+
+    /// Reads a session; with `touch`, marks it used.
+    pub(crate) fn read_id(
+        self: &Arc<Self>,
+        id: &SessionId,
+        touch: bool,
+        token: Option<Token>,
+    ) -> Result<Session> {
+        self.check()?;
+        let record = self.storage.load(id)?;
+        let now = self.now();
+        let (live, mut last_access, mut expires_at) = self.live(id, record.as_deref(), now)?;
+        if touch && now > last_access {
+            let stored_age = now.saturating_since(live.last_access);
+            if stored_age >= self.config.effective_touch_interval() {
+                self.persist_touch(*id, now)?;
+            } else {
+                self.touches.note(*id, now);
+            }
+            last_access = now;
+            expires_at = self.expiry(live, now);
+        }
+        Ok(self.view(*id, live, last_access, expires_at, token))
+    }
+
+    /// Writes a read's time into the record (not durably: a lost touch only
+    /// makes the session expire a little early).
+    fn persist_touch(self: &Arc<Self>, id: SessionId, at: Timestamp) -> Result<()> {
+        let inner = self.clone();
+        self.storage.write(
+            Box::new(move |view| {
+                if let Some(Record::Live(live)) = view.get(&id)?.as_deref() {
+                    let last_access = inner.touches.last_access(&id, live.last_access).max(at);
+                    if last_access > live.last_access {
+                        let mut next = live.clone();
+                        next.last_access = last_access;
+                        next.expires_at = inner.expiry(&next, last_access);
+                        view.put(id, Record::Live(next))?;
+                        inner.touches.persisted(&id, last_access);
+                    }
+                }
+                Ok(())
+            }),
+            false,
+        )
+    }
+
+    fn durable(&self) -> bool {
+        matches!(self.config.durability, Durability::Immediate)
+    }
+
+    /// Runs a change of one live session in the writer. `f` works on a copy
+    /// and says what it changed; the copy is checked and written only if
+    /// something did.
+    pub(crate) fn mutate<T: Send + 'static>(
+        self: &Arc<Self>,
+        id: SessionId,
+        versioned_write: bool,
+        f: impl FnOnce(&mut LiveRecord, Timestamp) -> Result<Outcome<T>> + Send + 'static,
+    ) -> Result<T> {
+        let _ = versioned_write;
+        let slot: Slot<T> = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        let inner = self.clone();
+        self.storage.write(
+            Box::new(move |view| {
+                let now = inner.now();
+                let record = view.get(&id)?;
+                let (live, last_access, _) = inner.live(&id, record.as_deref(), now)?;
+                let mut next = live.clone();
+                let (value, versioned) = match f(&mut next, now)? {
+                    Outcome::Unchanged(value) => {
+                        *out.lock() = Some(value);
+                        return Ok(());
+                    }
+                    Outcome::Versioned(value) => (value, true),
+                    Outcome::Unversioned(value) => (value, false),
+                };
+                if versioned {
+                    next.version += 1;
+                    next.last_update = now;
+                }
+                inner.commit_live(view, id, next, last_access.max(now))?;
+                *out.lock() = Some(value);
+                Ok(())
+            }),
+            self.durable(),
+        )?;
+        take(&slot)
+    }
+
+    /// Checks the size of a changed session and writes it (or removes it,
+    /// for an emptied anonymous session under `destroy_when_empty`).
+    pub(crate) fn commit_live(
+        &self,
+        view: &mut dyn WriteView,
+        id: SessionId,
+        mut next: LiveRecord,
+        last_access: Timestamp,
+    ) -> Result<()> {
+        let size = codec::data_size(&next.data).saturating_add(codec::data_size(&next.flash));
+        if size > self.config.max_value_bytes {
+            return Err(Error::invalid_argument(format!(
+                "the session's data would take {size} bytes, more than max_value_bytes ({})",
+                self.config.max_value_bytes
+            )));
+        }
+        if self.config.destroy_when_empty
+            && next.user.is_none()
+            && next.data.is_empty()
+            && next.flash.is_empty()
+        {
+            view.delete(&id)?;
+            self.touches.forget(&id);
+            return Ok(());
+        }
+        next.last_access = last_access;
+        next.expires_at = self.expiry(&next, last_access);
+        view.put(id, Record::Live(next))?;
+        self.touches.persisted(&id, last_access);
+        Ok(())
+    }
+
+    fn replace_data(self: &Arc<Self>, id: SessionId, version: u64, data: Data) -> Result<u64> {
+        validate_data(&data)?;
+        self.mutate(id, true, move |live, _| {
+            if live.version != version {
+                return Err(Error::conflict(version, live.version));
+            }
+            if live.data == data {
+                return Ok(Outcome::Unchanged(live.version));
+            }
+            live.data = data;
+            Ok(Outcome::Versioned(live.version + 1))
+        })
+    }
+
+    fn create(self: &Arc<Self>, new: NewSession) -> Result<Session> {
+        self.check()?;
+        if let Some(user) = &new.user {
+            validate_user(user)?;
+        }
+        validate_data(&new.data)?;
+        validate_meta(&new.meta)?;
+        if let Some(lifetime) = &new.lifetime {
+            lifetime.validate("lifetime")?;
+        }
+        let token = self.tokens.generate(self.now())?;
+        let id = token.id();
+        let mut csrf_secret = [0u8; 32];
+        fill_random(&mut csrf_secret)?;
+        let slot: Slot<Session> = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        let inner = self.clone();
+        self.storage.write(
+            Box::new(move |view| {
+                let now = inner.now();
+                if view.get(&id)?.is_some() {
+                    return Err(Error::storage(
+                        "a new token collided with an existing session; try again",
+                    ));
+                }
+                let mut live = LiveRecord {
+                    user: new.user,
+                    data: new.data,
+                    flash: Data::new(),
+                    created_at: now,
+                    last_access: now,
+                    last_update: now,
+                    remember: new.remember,
+                    lifetime: new.lifetime,
+                    meta: new.meta,
+                    version: 0,
+                    csrf_secret,
+                    expires_at: now,
+                };
+                live.expires_at = inner.expiry(&live, now);
+                let session = inner.view(id, &live, now, live.expires_at, Some(token));
+                let user = live.user.clone();
+                inner.commit_live(view, id, live, now)?;
+                if let Some(user) = user {
+                    crate::user_index::enforce_limit(&inner, view, &user, &id, now)?;
+                }
+                *out.lock() = Some(session);
+                Ok(())
+            }),
+            self.durable(),
+        )?;
+        take(&slot)
+    }
+
+    /// `regenerate` (user `None`) and `login` (user `Some`).
+    fn rotate(self: &Arc<Self>, id: SessionId, user: Option<String>) -> Result<Session> {
+        let regenerate = user.is_none() || self.config.regenerate_on_login;
+        let new_token = if regenerate {
+            Some(self.tokens.generate(self.now())?)
+        } else {
+            None
+        };
+        let mut csrf_secret = [0u8; 32];
+        fill_random(&mut csrf_secret)?;
+        let slot: Slot<Session> = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        let inner = self.clone();
+        self.storage.write(
+            Box::new(move |view| {
+                let now = inner.now();
+                let record = view.get(&id)?;
+                let (live, last_access, expires_at) = inner.live(&id, record.as_deref(), now)?;
+                let mut next = live.clone();
+                let mut changed = false;
+                if let Some(user) = &user {
+                    if live.user.as_deref() != Some(user.as_str()) {
+                        if live.user.is_some() {
+                            next.data.clear();
+                            next.flash.clear();
+                        }
+                        next.user = Some(user.clone());
+                        next.version += 1;
+                        next.last_update = now;
+                        changed = true;
+                    }
+                }
+                let target = match &new_token {
+                    Some(token) => {
+                        let new_id = token.id();
+                        if view.get(&new_id)?.is_some() {
+                            return Err(Error::storage(
+                                "a new token collided with an existing session; try again",
+                            ));
+                        }
+                        next.csrf_secret = csrf_secret;
+                        inner.commit_live(view, new_id, next.clone(), now)?;
+                        view.put(
+                            id,
+                            Record::Ended {
+                                reason: EndReason::Rotated,
+                                ended_at: now,
+                                until: expires_at,
+                            },
+                        )?;
+                        inner.touches.forget(&id);
+                        new_id
+                    }
+                    None => {
+                        if changed {
+                            inner.commit_live(view, id, next.clone(), last_access.max(now))?;
+                        }
+                        id
+                    }
+                };
+                if let Some(user) = &user {
+                    crate::user_index::enforce_limit(&inner, view, user, &target, now)?;
+                }
+                let stored = view.get(&target)?;
+                let (live, last_access, expires_at) =
+                    inner.live(&target, stored.as_deref(), now)?;
+                *out.lock() = Some(inner.view(target, live, last_access, expires_at, new_token));
+                Ok(())
+            }),
+            self.durable(),
+        )?;
+        take(&slot)
+    }
+
+    /// Ends one session; whether there was a live one to end.
+    pub(crate) fn end(self: &Arc<Self>, id: SessionId, reason: EndReason) -> Result<bool> {
+        let slot: Slot<bool> = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        let inner = self.clone();
+        self.storage.write(
+            Box::new(move |view| {
+                let now = inner.now();
+                let ended = inner.end_in(view, id, reason, now)?;
+                *out.lock() = Some(ended);
+                Ok(())
+            }),
+            self.durable(),
+        )?;
+        take(&slot)
+    }
+
+    /// Inside a write: replaces a live session by the record of its end.
+    pub(crate) fn end_in(
+        &self,
+        view: &mut dyn WriteView,
+        id: SessionId,
+        reason: EndReason,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let record = view.get(&id)?;
+        let Some(Record::Live(live)) = record.as_deref() else {
+            return Ok(false);
+        };
+        let (_, expires_at) = self.effective(&id, live);
+        if expires_at <= now {
+            // Expired already: nothing to tell apart later, just remove it.
+            view.delete(&id)?;
+        } else {
+            view.put(
+                id,
+                Record::Ended {
+                    reason,
+                    ended_at: now,
+                    until: expires_at,
+                },
+            )?;
+        }
+        self.touches.forget(&id);
+        Ok(expires_at > now)
+    }
+
+    fn end_user(self: &Arc<Self>, user: String, keep: Option<SessionId>) -> Result<usize> {
+        self.check()?;
+        let slot: Slot<usize> = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        let inner = self.clone();
+        self.storage.write(
+            Box::new(move |view| {
+                let now = inner.now();
+                let mut ended = 0;
+                for id in view.user_sessions(&user)? {
+                    if Some(id) != keep
+                        && inner.end_in(view, id, EndReason::LogoutEverywhere, now)?
+                    {
+                        ended += 1;
+                    }
+                }
+                *out.lock() = Some(ended);
+                Ok(())
+            }),
+            self.durable(),
+        )?;
+        take(&slot)
+    }
+
+    fn sessions_of(&self, user: &str) -> Result<Vec<Session>> {
+        self.check()?;
+        let now = self.now();
+        let mut sessions = Vec::new();
+        self.storage.read(&mut |view| {
+            sessions = crate::user_index::live_sessions(self, view, user, now)?
+                .into_iter()
+                .map(|entry| match &*entry.record {
+                    Record::Live(live) => {
+                        Some(self.view(entry.id, live, entry.last_access, entry.expires_at, None))
+                    }
+                    Record::Ended { .. } => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default();
+            Ok(())
+        })?;
+        sessions.sort_by(|a, b| b.last_access.cmp(&a.last_access).then(a.id.cmp(&b.id)));
+        Ok(sessions)
+    }
+
+    fn users(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        self.check()?;
+        let now = self.now();
+        let mut users = Vec::new();
+        self.storage.read(&mut |view| {
+            let mut cursor = after.map(str::to_owned);
+            while users.len() < limit {
+                let page = view.users_after(cursor.as_deref(), 256)?;
+                let Some(last) = page.last().cloned() else {
+                    break;
+                };
+                for user in page {
+                    if users.len() >= limit {
+                        break;
+                    }
+                    if !crate::user_index::live_sessions(self, view, &user, now)?.is_empty() {
+                        users.push(user);
+                    }
+                }
+                cursor = Some(last);
+            }
+            Ok(())
+        })?;
+        Ok(users)
+    }
+
+    /// (live sessions, users with a live session), not counting sessions
+    /// that expired but were not swept yet.
+    fn counts(&self) -> Result<(u64, u64)> {
+        self.check()?;
+        let now = self.now();
+        let mut counts = (0, 0);
+        self.storage.read(&mut |view| {
+            let mut expired = 0u64;
+            let mut touched_users = std::collections::BTreeSet::new();
+            for id in view.due(Due::Live, now, usize::MAX)? {
+                if let Some(Record::Live(live)) = view.get(&id)?.as_deref() {
+                    let (_, expires_at) = self.effective(&id, live);
+                    if expires_at <= now {
+                        expired += 1;
+                        if let Some(user) = &live.user {
+                            touched_users.insert(user.clone());
+                        }
+                    }
+                }
+            }
+            let mut users_gone = 0u64;
+            for user in touched_users {
+                if crate::user_index::live_sessions(self, view, &user, now)?.is_empty() {
+                    users_gone += 1;
+                }
+            }
+            counts = (
+                view.live_records()?.saturating_sub(expired),
+                view.user_count()?.saturating_sub(users_gone),
+            );
+            Ok(())
+        })?;
+        Ok(counts)
+    }
+
+    fn sweep(self: &Arc<Self>) -> Result<usize> {
+        self.check()?;
+        let mut total = 0usize;
+        loop {
+            let slot: Slot<(usize, bool)> = Arc::new(Mutex::new(None));
+            let out = slot.clone();
+            let inner = self.clone();
+            self.storage.write(
+                Box::new(move |view| {
+                    let result = crate::sweeper::sweep_batch(&inner, view)?;
+                    *out.lock() = Some(result);
+                    Ok(())
+                }),
+                false,
+            )?;
+            let (removed, more) = take(&slot)?;
+            total += removed;
+            self.swept.fetch_add(removed as u64, Ordering::Relaxed);
+            if !more {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// The background sweeper's entry: a sweep, quiet if the store closed.
+    pub(crate) fn background_sweep(self: &Arc<Self>) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let _ = self.sweep();
+    }
+
+    /// The background flusher's entry.
+    pub(crate) fn background_flush(&self) {
+        if self.closed.load(Ordering::Acquire) || !self.storage.dirty() {
+            return;
+        }
+        let _ = self.storage.flush();
+    }
+
+    fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        if let Some(keeper) = self.housekeeper.lock().take() {
+            keeper.stop();
+        }
+        if std::process::id() != self.owner_pid {
+            // Never touch a file inherited through fork().
+            return Ok(());
+        }
+        self.storage.close()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}

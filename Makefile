@@ -1,16 +1,22 @@
 # coatcheck — the two commands of the README, and their parts.
 #
 #   make demo   runs examples/quickstart.rs against ./coatcheck-demo.redb
-#   make test   runs every test: Rust (unit, integration, doc), lint
+#   make test   runs every test: Rust (unit, integration, doc), lint, and
+#               each face's suite (C, Python) from bindings/*/test.mk
 #
 CARGO ?= cargo
+
+# Each face (bindings/c, bindings/python, …) brings a make fragment that
+# defines its test target and adds it to FACE_TESTS.
+FACE_TESTS :=
+-include $(sort $(wildcard bindings/*/test.mk))
 
 .PHONY: demo test test-rust lint fmt bench clean
 
 demo:
 	$(CARGO) run --release --example quickstart -- coatcheck-demo.redb
 
-test: test-rust lint
+test: test-rust lint $(FACE_TESTS)
 
 test-rust:
 	$(CARGO) test --workspace --all-targets

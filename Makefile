@@ -24,6 +24,7 @@ test-rust:
 
 lint:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

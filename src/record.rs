@@ -26,6 +26,10 @@ pub(crate) struct LiveRecord {
     pub(crate) csrf_secret: [u8; 32],
     /// When the session expires as of this write; the expiry index holds it.
     pub(crate) expires_at: Timestamp,
+    /// Generation of the session's token pair (0: none issued yet).
+    pub(crate) pair_gen: u64,
+    /// SHA-256 of the session's current refresh token, if a pair was issued.
+    pub(crate) refresh_key: Option<[u8; 32]>,
 }
 
 /// One entry of the sessions table. (Records travel in `Arc`s, so the

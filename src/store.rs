@@ -745,7 +745,7 @@ impl Inner {
         )
     }
 
-    fn durable(&self) -> bool {
+    pub(crate) fn durable(&self) -> bool {
         matches!(self.config.durability, Durability::Immediate)
     }
 
@@ -873,6 +873,8 @@ impl Inner {
                     version: 0,
                     csrf_secret,
                     expires_at: now,
+                    pair_gen: 0,
+                    refresh_key: None,
                 };
                 live.expires_at = inner.expiry(&live, now);
                 let session = inner.view(id, &live, now, live.expires_at, Some(token));
@@ -940,6 +942,7 @@ impl Inner {
                             },
                         )?;
                         inner.touches.forget(&id);
+                        crate::pairs::follow_rotation(view, live, new_id)?;
                         new_id
                     }
                     None => {

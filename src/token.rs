@@ -45,6 +45,11 @@ pub const MAX_TOKEN_CHARS: usize = 512;
 pub struct Token(String);
 
 impl Token {
+    /// Wraps a token made elsewhere in the crate (derived refresh tokens).
+    pub(crate) fn from_secret(text: String) -> Token {
+        Token(text)
+    }
+
     /// The token text, to put in a cookie or hand to a client.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -46,8 +46,8 @@ pub(crate) trait ReadView {
     fn live_records(&self) -> Result<u64>;
     /// How many users have a live record.
     fn user_count(&self) -> Result<u64>;
-    /// A stored refresh-token record (see `pairs`).
-    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>>;
+    /// A stored refresh-token record (see `pairs`) and when it may be swept.
+    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<(Timestamp, Vec<u8>)>>;
 }
 
 /// Writes inside one transaction; visible to later reads of the same view.
@@ -58,6 +58,8 @@ pub(crate) trait WriteView: ReadView {
     fn delete(&mut self, id: &SessionId) -> Result<()>;
     /// Stores a refresh-token record that may be swept after `until`.
     fn put_refresh(&mut self, key: [u8; 32], value: Vec<u8>, until: Timestamp) -> Result<()>;
+    /// Removes one refresh-token record.
+    fn delete_refresh(&mut self, key: &[u8; 32]) -> Result<()>;
     /// Removes refresh-token records due at or before `now`; returns how many.
     fn sweep_refresh(&mut self, now: Timestamp, limit: usize) -> Result<usize>;
 }

@@ -397,8 +397,11 @@ impl ReadView for RedbRead {
         Ok(self.users.len()?)
     }
 
-    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>> {
-        Ok(self.refresh.get(key)?.map(|v| v.value().1.to_vec()))
+    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<(Timestamp, Vec<u8>)>> {
+        Ok(self.refresh.get(key)?.map(|v| {
+            let (until, bytes) = v.value();
+            (Timestamp::from_millis(until), bytes.to_vec())
+        }))
     }
 }
 
@@ -524,6 +527,14 @@ impl<'t> RedbWrite<'t> {
         Ok(())
     }
 
+    fn delete_refresh_inner(&mut self, key: &[u8; 32]) -> Result<()> {
+        let old_until = self.refresh.remove(key)?.map(|v| v.value().0);
+        if let Some(old_until) = old_until {
+            self.refresh_expiry.remove((old_until, key))?;
+        }
+        Ok(())
+    }
+
     fn sweep_refresh_inner(&mut self, now: Timestamp, limit: usize) -> Result<usize> {
         let mut due_keys = Vec::new();
         for entry in self.refresh_expiry.range(..=(now.as_millis(), &HIGH))? {
@@ -573,8 +584,11 @@ impl ReadView for RedbWrite<'_> {
         Ok(self.users.len()?)
     }
 
-    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<Vec<u8>>> {
-        Ok(self.refresh.get(key)?.map(|v| v.value().1.to_vec()))
+    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<(Timestamp, Vec<u8>)>> {
+        Ok(self.refresh.get(key)?.map(|v| {
+            let (until, bytes) = v.value();
+            (Timestamp::from_millis(until), bytes.to_vec())
+        }))
     }
 }
 
@@ -591,6 +605,11 @@ impl WriteView for RedbWrite<'_> {
 
     fn put_refresh(&mut self, key: [u8; 32], value: Vec<u8>, until: Timestamp) -> Result<()> {
         let result = self.put_refresh_inner(key, value, until);
+        self.guard(result)
+    }
+
+    fn delete_refresh(&mut self, key: &[u8; 32]) -> Result<()> {
+        let result = self.delete_refresh_inner(key);
         self.guard(result)
     }
 

@@ -1,0 +1,425 @@
+//! Token pairs for clients that cannot rely on cookies (mobile apps, APIs):
+//! a short-lived access token and a single-use refresh token.
+//!
+//! - The **access token** is a JWT (HS256) with the claims `sid` (the
+//!   session id, hex), `iat`, `exp` (seconds since the epoch) and `gen` (the
+//!   pair's generation). Clients may read `exp` to know when to refresh.
+//!   [`Store::verify_access`] checks the signature (constant time), that the
+//!   header names exactly the algorithm we issue (never `none`), the expiry,
+//!   and that the session still lives: revocation takes effect at once, not
+//!   when the access token expires.
+//! - The **refresh token** is an opaque random secret, stored only as its
+//!   SHA-256, good for one use. [`Store::refresh`] spends it and returns a
+//!   new pair. Presenting a spent refresh token again is theft (OAuth 2.0
+//!   Security BCP, "refresh token rotation"): the session and every token of
+//!   it are revoked and the call reports
+//!   [`ErrorKind::TokenReuse`](crate::ErrorKind::TokenReuse). A repeat within
+//!   `refresh_grace` of the first use (two tabs racing, a network retry)
+//!   returns the same new pair instead.
+//!
+//! The signing key is [`Config::access_key`](crate::Config::access_key), or
+//! a random key per process: it is never written to the store file, so a
+//! stolen file cannot mint access tokens. With a per-process key, access
+//! tokens die with the process and clients simply refresh.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{KeyInit, Mac};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::clock::{duration_millis, Timestamp};
+use crate::codec;
+use crate::error::{EndReason, Error, Result};
+use crate::record::LiveRecord;
+use crate::session::Session;
+use crate::storage::WriteView;
+use crate::store::{Inner, Store};
+use crate::token::{SessionId, Token};
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+/// The longest access token accepted.
+const MAX_ACCESS_CHARS: usize = 4096;
+/// The one JWT header we issue and accept: `{"alg":"HS256","typ":"JWT"}`.
+const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+/// An access token and a refresh token, from [`Store::issue_pair`] or
+/// [`Store::refresh`]. `Debug` hides both tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    /// The access token (a JWT): send it as `Authorization: Bearer …`.
+    pub access: String,
+    /// When the access token expires (its `exp` claim).
+    pub access_expires_at: Timestamp,
+    /// The refresh token: keep it secret, present it once to `refresh`.
+    pub refresh: String,
+    /// When the refresh token expires.
+    pub refresh_expires_at: Timestamp,
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access", &"<redacted>")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh", &"<redacted>")
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .finish()
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Claims {
+    sid: String,
+    iat: i64,
+    exp: i64,
+    gen: u64,
+}
+
+/// A refresh token as stored (under the SHA-256 of the token).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RefreshRecord {
+    sid: [u8; 32],
+    gen: u64,
+    expires_at: Timestamp,
+    spent_at: Option<Timestamp>,
+}
+
+fn refresh_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn mac(key: &[u8]) -> Result<HmacSha256> {
+    HmacSha256::new_from_slice(key)
+        .map_err(|_| Error::invalid_argument("access_key cannot be used as an HMAC key"))
+}
+
+/// Signs an access token for session `sid`, generation `gen`, issued at `at`.
+fn sign_access(inner: &Inner, sid: &SessionId, gen: u64, at: Timestamp) -> Result<(String, Timestamp)> {
+    let iat = at.as_millis().div_euclid(1000);
+    let exp = at
+        .saturating_add(inner.config.access_ttl)
+        .as_millis()
+        .div_euclid(1000);
+    let claims = Claims {
+        sid: sid.to_string(),
+        iat,
+        exp,
+        gen,
+    };
+    let claims = serde_json::to_vec(&claims)
+        .map_err(|e| Error::storage(format!("could not encode access token claims: {e}")))?;
+    let mut token = String::with_capacity(256);
+    URL_SAFE_NO_PAD.encode_string(HEADER_JSON, &mut token);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+    let mut signer = mac(&inner.access_key)?;
+    signer.update(token.as_bytes());
+    let signature = signer.finalize().into_bytes();
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    Ok((token, Timestamp::from_millis(exp.saturating_mul(1000))))
+}
+
+/// The refresh token that follows `spent`: an HMAC of it, so that a retry
+/// within the grace window can be answered with the very same pair without
+/// the store keeping any token in plaintext.
+fn successor(inner: &Inner, spent: &str) -> Result<Token> {
+    let mut deriver = mac(&inner.access_key)?;
+    deriver.update(b"coatcheck refresh successor\0");
+    deriver.update(spent.as_bytes());
+    let bytes = deriver.finalize().into_bytes();
+    let mut text = inner.tokens.prefix.clone();
+    URL_SAFE_NO_PAD.encode_string(bytes, &mut text);
+    Ok(Token::from_secret(text))
+}
+
+/// Checks an access token and returns the session id it names.
+fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<SessionId> {
+    if access.is_empty() || access.len() > MAX_ACCESS_CHARS {
+        return Err(Error::invalid_token(
+            "an access token is a JWT of at most 4096 characters",
+        ));
+    }
+    let mut parts = access.split('.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Error::invalid_token("an access token has three dot-separated parts"));
+    };
+    let header_json = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| Error::invalid_token("the access token header is not base64url"))?;
+    let header_value: serde_json::Value = serde_json::from_slice(&header_json)
+        .map_err(|_| Error::invalid_token("the access token header is not JSON"))?;
+    let header_ok = header_value.as_object().is_some_and(|h| {
+        h.get("alg").and_then(|a| a.as_str()) == Some("HS256")
+            && h.get("typ").is_none_or(|t| t.as_str() == Some("JWT"))
+            && h.keys().all(|k| k == "alg" || k == "typ")
+    });
+    if !header_ok {
+        return Err(Error::invalid_token(
+            "the access token header must name the HS256 algorithm this store issues",
+        ));
+    }
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| Error::invalid_token("the access token signature is not base64url"))?;
+    let signed_len = header.len() + 1 + claims.len();
+    let mut verifier = mac(&inner.access_key)?;
+    verifier.update(&access.as_bytes()[..signed_len]);
+    verifier
+        .verify_slice(&signature)
+        .map_err(|_| Error::invalid_token("the access token signature does not verify"))?;
+    let claims: Claims = URL_SAFE_NO_PAD
+        .decode(claims)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| Error::invalid_token("the access token claims are malformed"))?;
+    let expires_at = Timestamp::from_millis(claims.exp.saturating_mul(1000));
+    if expires_at <= now {
+        return Err(Error::expired(expires_at));
+    }
+    claims
+        .sid
+        .parse::<SessionId>()
+        .map_err(|_| Error::invalid_token("the access token's sid is not a session id"))
+}
+
+/// Inside a rotation (`regenerate`, `login`): the session's refresh token
+/// now belongs to its new id.
+pub(crate) fn follow_rotation(
+    view: &mut dyn WriteView,
+    old: &LiveRecord,
+    new_id: SessionId,
+) -> Result<()> {
+    let Some(key) = old.refresh_key else {
+        return Ok(());
+    };
+    if let Some((until, bytes)) = view.get_refresh(&key)? {
+        let mut record: RefreshRecord = codec::decode(&bytes, "refresh token record")?;
+        record.sid = *new_id.as_bytes();
+        view.put_refresh(key, codec::encode(&record)?, until)?;
+    }
+    Ok(())
+}
+
+type Slot<T> = Arc<Mutex<Option<T>>>;
+
+fn take<T>(slot: &Slot<T>) -> Result<T> {
+    slot.lock()
+        .take()
+        .ok_or_else(|| Error::storage("internal error: a write finished without a result"))
+}
+
+impl Store {
+    /// Issues an access/refresh token pair for the session of `token`.
+    /// A pair issued before for this session stops refreshing.
+    ///
+    /// ```
+    /// # use coatcheck::{Config, NewSession, Store};
+    /// let store = Store::in_memory(Config::default())?;
+    /// let token = store.create(NewSession::for_user("42"))?.token().unwrap().to_owned();
+    /// let pair = store.issue_pair(&token)?;
+    /// assert_eq!(store.verify_access(&pair.access)?.user(), Some("42"));
+    /// let next = store.refresh(&pair.refresh)?;       // the old refresh token is spent
+    /// assert_ne!(next.refresh, pair.refresh);
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn issue_pair(&self, token: &str) -> Result<TokenPair> {
+        (|| {
+            let inner = &self.inner;
+            let id = inner.parse(token)?;
+            let refresh = inner.tokens.generate(inner.now())?;
+            let slot: Slot<TokenPair> = Arc::new(Mutex::new(None));
+            let out = slot.clone();
+            let job_inner = inner.clone();
+            inner.storage.write(
+                Box::new(move |view| {
+                    let inner = job_inner;
+                    let now = inner.now();
+                    let record = view.get(&id)?;
+                    let (live, last_access, _) = inner.live(&id, record.as_deref(), now)?;
+                    let mut next = live.clone();
+                    if let Some(old) = live.refresh_key {
+                        view.delete_refresh(&old)?;
+                    }
+                    let gen = live.pair_gen + 1;
+                    let key = refresh_key(refresh.as_str());
+                    let refresh_expires_at = now.saturating_add(inner.config.refresh_ttl);
+                    let (access, access_expires_at) = sign_access(&inner, &id, gen, now)?;
+                    let stored = RefreshRecord {
+                        sid: *id.as_bytes(),
+                        gen,
+                        expires_at: refresh_expires_at,
+                        spent_at: None,
+                    };
+                    view.put_refresh(key, codec::encode(&stored)?, refresh_expires_at)?;
+                    next.pair_gen = gen;
+                    next.refresh_key = Some(key);
+                    inner.commit_live(view, id, next, last_access.max(now))?;
+                    *out.lock() = Some(TokenPair {
+                        access,
+                        access_expires_at,
+                        refresh: refresh.as_str().to_owned(),
+                        refresh_expires_at,
+                    });
+                    Ok(())
+                }),
+                inner.durable(),
+            )?;
+            take(&slot)
+        })()
+        .map_err(|e| e.during("issue_pair"))
+    }
+
+    /// Checks an access token and returns its session (marked used).
+    ///
+    /// Fails with `InvalidToken` (malformed, wrong algorithm, bad
+    /// signature), `Expired` (the access token's `exp` passed, or the
+    /// session expired), `Revoked` or `NotFound` (the session ended).
+    pub fn verify_access(&self, access: &str) -> Result<Session> {
+        (|| {
+            self.inner.check()?;
+            let id = check_access(&self.inner, access, self.inner.now())?;
+            self.inner.read_id(&id, true, None)
+        })()
+        .map_err(|e| e.during("verify_access"))
+    }
+
+    /// Spends `refresh_token` and returns a new pair.
+    ///
+    /// A refresh token presented again after it was spent revokes the whole
+    /// session (`TokenReuse`), unless the repeat comes within
+    /// `refresh_grace` of the first use: then it returns the same new pair.
+    pub fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
+        (|| {
+            let inner = &self.inner;
+            inner.check()?;
+            inner.tokens.parse(refresh_token)?;
+            let presented = refresh_token.to_owned();
+            let slot: Slot<TokenPair> = Arc::new(Mutex::new(None));
+            let out = slot.clone();
+            let job_inner = inner.clone();
+            inner.storage.write(
+                Box::new(move |view| {
+                    let pair = spend(&job_inner, view, &presented)?;
+                    *out.lock() = Some(pair);
+                    Ok(())
+                }),
+                inner.durable(),
+            )?;
+            take(&slot)
+        })()
+        .map_err(|e| e.during("refresh"))
+    }
+}
+
+/// Inside a write: spends a refresh token (or detects its reuse).
+fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Result<TokenPair> {
+    let now = inner.now();
+    let key = refresh_key(presented);
+    let Some((_, bytes)) = view.get_refresh(&key)? else {
+        return Err(Error::not_found("refresh token"));
+    };
+    let record: RefreshRecord = codec::decode(&bytes, "refresh token record")?;
+    if record.expires_at <= now {
+        return Err(Error::expired(record.expires_at));
+    }
+    let sid = SessionId::from_bytes(record.sid);
+    let session = view.get(&sid)?;
+    let (live, last_access, _) = inner.live(&sid, session.as_deref(), now)?;
+    let next_token = successor(inner, presented)?;
+    let next_key = refresh_key(next_token.as_str());
+    match record.spent_at {
+        None => {
+            if live.refresh_key != Some(key) {
+                // Replaced by a later issue_pair: no longer this session's.
+                return Err(Error::not_found("refresh token"));
+            }
+            let gen = live.pair_gen + 1;
+            let refresh_expires_at = now.saturating_add(inner.config.refresh_ttl);
+            let (access, access_expires_at) = sign_access(inner, &sid, gen, now)?;
+            let next_record = RefreshRecord {
+                sid: record.sid,
+                gen,
+                expires_at: refresh_expires_at,
+                spent_at: None,
+            };
+            let spent = RefreshRecord {
+                spent_at: Some(now),
+                ..record.clone()
+            };
+            view.put_refresh(next_key, codec::encode(&next_record)?, refresh_expires_at)?;
+            view.put_refresh(key, codec::encode(&spent)?, record.expires_at)?;
+            let mut next = live.clone();
+            next.pair_gen = gen;
+            next.refresh_key = Some(next_key);
+            inner.commit_live(view, sid, next, last_access.max(now))?;
+            Ok(TokenPair {
+                access,
+                access_expires_at,
+                refresh: next_token.as_str().to_owned(),
+                refresh_expires_at,
+            })
+        }
+        Some(spent_at) => {
+            let within_grace =
+                now.as_millis() - spent_at.as_millis() <= duration_millis(inner.config.refresh_grace);
+            let still_current = live.refresh_key == Some(next_key) && live.pair_gen == record.gen + 1;
+            if within_grace && still_current {
+                let next_expiry = match view.get_refresh(&next_key)? {
+                    Some((_, bytes)) => {
+                        codec::decode::<RefreshRecord>(&bytes, "refresh token record")?.expires_at
+                    }
+                    None => return Err(Error::not_found("refresh token")),
+                };
+                let (access, access_expires_at) = sign_access(inner, &sid, live.pair_gen, spent_at)?;
+                return Ok(TokenPair {
+                    access,
+                    access_expires_at,
+                    refresh: next_token.as_str().to_owned(),
+                    refresh_expires_at: next_expiry,
+                });
+            }
+            // Theft: whoever holds the newer tokens is cut off with the thief.
+            inner.end_in(view, sid, EndReason::Theft, now)?;
+            if let Some(current) = live.refresh_key {
+                view.delete_refresh(&current)?;
+            }
+            Err(Error::token_reuse())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_the_standard_hs256_header() {
+        let v: serde_json::Value = serde_json::from_str(HEADER_JSON).unwrap();
+        assert_eq!(v["alg"], "HS256");
+        assert_eq!(v["typ"], "JWT");
+    }
+
+    #[test]
+    fn record_with_no_session_reads_back() {
+        let r = RefreshRecord {
+            sid: [3; 32],
+            gen: 2,
+            expires_at: Timestamp::from_millis(10),
+            spent_at: Some(Timestamp::from_millis(5)),
+        };
+        let back: RefreshRecord = codec::decode(&codec::encode(&r).unwrap(), "x").unwrap();
+        assert_eq!(back.gen, 2);
+        assert_eq!(back.spent_at, Some(Timestamp::from_millis(5)));
+    }
+}

@@ -90,4 +90,3 @@ impl Store {
         Ok(live.csrf_secret)
     }
 }
-

@@ -143,9 +143,8 @@ impl fmt::Debug for CookieConfig {
 /// Whether `s` is a cookie name (an RFC 6265 token).
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|c| {
-            c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
-        })
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
 }
 
 /// Whether `s` may stand in an attribute value (`Path`, `Domain`).

@@ -102,7 +102,12 @@ fn mac(key: &[u8]) -> Result<HmacSha256> {
 }
 
 /// Signs an access token for session `sid`, generation `gen`, issued at `at`.
-fn sign_access(inner: &Inner, sid: &SessionId, gen: u64, at: Timestamp) -> Result<(String, Timestamp)> {
+fn sign_access(
+    inner: &Inner,
+    sid: &SessionId,
+    gen: u64,
+    at: Timestamp,
+) -> Result<(String, Timestamp)> {
     let iat = at.as_millis().div_euclid(1000);
     let exp = at
         .saturating_add(inner.config.access_ttl)
@@ -152,7 +157,9 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<SessionId
     let (Some(header), Some(claims), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(Error::invalid_token("an access token has three dot-separated parts"));
+        return Err(Error::invalid_token(
+            "an access token has three dot-separated parts",
+        ));
     };
     let header_json = URL_SAFE_NO_PAD
         .decode(header)
@@ -371,9 +378,10 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
             })
         }
         Some(spent_at) => {
-            let within_grace =
-                now.as_millis() - spent_at.as_millis() <= duration_millis(inner.config.refresh_grace);
-            let still_current = live.refresh_key == Some(next_key) && live.pair_gen == record.gen + 1;
+            let within_grace = now.as_millis() - spent_at.as_millis()
+                <= duration_millis(inner.config.refresh_grace);
+            let still_current =
+                live.refresh_key == Some(next_key) && live.pair_gen == record.gen + 1;
             if within_grace && still_current {
                 let next_expiry = match view.get_refresh(&next_key)? {
                     Some((_, bytes)) => {
@@ -381,7 +389,8 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
                     }
                     None => return Err(Error::not_found("refresh token")),
                 };
-                let (access, access_expires_at) = sign_access(inner, &sid, live.pair_gen, spent_at)?;
+                let (access, access_expires_at) =
+                    sign_access(inner, &sid, live.pair_gen, spent_at)?;
                 return Ok(TokenPair {
                     access,
                     access_expires_at,

@@ -2,16 +2,18 @@
 
 mod common;
 
-use coatcheck::{
-    Config, EndReason, ErrorKind, Lifetime, Meta, NewSession, Store, Value,
-};
+use coatcheck::{Config, EndReason, ErrorKind, Lifetime, Meta, NewSession, Store, Value};
 use common::{memory_store, minutes, new_token, store};
 
 #[test]
 fn create_then_get_returns_the_data_without_the_token() {
     let (store, _) = store();
     let created = store
-        .create(NewSession::default().insert("cart", vec![Value::from("tea")]).ip("203.0.113.7"))
+        .create(
+            NewSession::default()
+                .insert("cart", vec![Value::from("tea")])
+                .ip("203.0.113.7"),
+        )
         .unwrap();
     let token = created.token().unwrap().to_owned();
     assert_eq!(created.version(), 0);
@@ -19,8 +21,15 @@ fn create_then_get_returns_the_data_without_the_token() {
 
     let read = store.get(&token).unwrap();
     assert_eq!(read.id(), created.id());
-    assert_eq!(read.token(), None, "only create/regenerate/login show the token");
-    assert_eq!(read.get("cart"), Some(&Value::from(vec![Value::from("tea")])));
+    assert_eq!(
+        read.token(),
+        None,
+        "only create/regenerate/login show the token"
+    );
+    assert_eq!(
+        read.get("cart"),
+        Some(&Value::from(vec![Value::from("tea")]))
+    );
     assert_eq!(read.meta().ip.as_deref(), Some("203.0.113.7"));
     assert_eq!(store.info(&created.id()).unwrap().data(), read.data());
 }
@@ -30,7 +39,12 @@ fn unknown_and_malformed_tokens_are_told_apart() {
     let (store, _) = store();
     let unknown = "A".repeat(43);
     assert_eq!(store.get(&unknown).unwrap_err().kind(), ErrorKind::NotFound);
-    for bad in ["", "short", &"a".repeat(600), "has spaces in it and is long enough"] {
+    for bad in [
+        "",
+        "short",
+        &"a".repeat(600),
+        "has spaces in it and is long enough",
+    ] {
         let err = store.get(bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidToken, "{bad:?}");
         assert!(err.to_string().starts_with("get: invalid token"), "{err}");
@@ -41,7 +55,9 @@ fn unknown_and_malformed_tokens_are_told_apart() {
         store.take_flash(&unknown).unwrap_err(),
         store.regenerate(&unknown).unwrap_err(),
         store.login(&unknown, "u").unwrap_err(),
-        store.replace_if(&unknown, 0, Default::default()).unwrap_err(),
+        store
+            .replace_if(&unknown, 0, Default::default())
+            .unwrap_err(),
     ] {
         assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     }
@@ -59,7 +75,10 @@ fn set_remove_and_versions() {
     store.set(&token, "theme", "dark").unwrap();
     assert_eq!(store.peek(&token).unwrap().version(), 2);
 
-    assert_eq!(store.remove(&token, "theme").unwrap(), Some(Value::from("dark")));
+    assert_eq!(
+        store.remove(&token, "theme").unwrap(),
+        Some(Value::from("dark"))
+    );
     assert_eq!(store.remove(&token, "theme").unwrap(), None);
     let s = store.peek(&token).unwrap();
     assert_eq!(s.version(), 3);
@@ -77,7 +96,10 @@ fn bad_values_are_refused_and_change_nothing() {
     let big = store.set(&token, "blob", vec![0u8; 2048]).unwrap_err();
     assert_eq!(big.kind(), ErrorKind::InvalidArgument);
     assert!(big.to_string().contains("max_value_bytes"), "{big}");
-    assert_eq!(store.set(&token, "", 1).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        store.set(&token, "", 1).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     let s = store.peek(&token).unwrap();
     assert_eq!(s.version(), 0);
     assert_eq!(s.data().len(), 1);
@@ -130,8 +152,14 @@ fn destroy_ends_the_session_for_good() {
     assert_eq!(err.end_reason(), Some(EndReason::Logout));
     assert!(err.is_not_found());
     // No write through the old token brings it back.
-    assert_eq!(store.set(&token, "a", 2).unwrap_err().kind(), ErrorKind::Revoked);
-    assert_eq!(store.flash(&token, "a", 2).unwrap_err().kind(), ErrorKind::Revoked);
+    assert_eq!(
+        store.set(&token, "a", 2).unwrap_err().kind(),
+        ErrorKind::Revoked
+    );
+    assert_eq!(
+        store.flash(&token, "a", 2).unwrap_err().kind(),
+        ErrorKind::Revoked
+    );
     // Destroying again, or an unknown token, is not an error.
     assert!(!store.destroy(&token).unwrap());
     assert!(!store.logout(&"Q".repeat(43)).unwrap());
@@ -156,15 +184,24 @@ fn regenerate_moves_the_session_to_a_new_token() {
 #[test]
 fn login_keeps_cart_and_changes_token() {
     let (store, _) = store();
-    let anonymous = new_token(&store, NewSession::default().insert("cart", vec![Value::from("tea")]));
+    let anonymous = new_token(
+        &store,
+        NewSession::default().insert("cart", vec![Value::from("tea")]),
+    );
     let session = store.login(&anonymous, "alice").unwrap();
     let token = session.token().expect("login regenerates by default");
     assert_ne!(token, anonymous);
     assert_eq!(session.user(), Some("alice"));
     assert_eq!(session.version(), 1);
     let read = store.get(token).unwrap();
-    assert_eq!(read.get("cart"), Some(&Value::from(vec![Value::from("tea")])));
-    assert_eq!(store.get(&anonymous).unwrap_err().end_reason(), Some(EndReason::Rotated));
+    assert_eq!(
+        read.get("cart"),
+        Some(&Value::from(vec![Value::from("tea")]))
+    );
+    assert_eq!(
+        store.get(&anonymous).unwrap_err().end_reason(),
+        Some(EndReason::Rotated)
+    );
     assert_eq!(store.sessions_of("alice").unwrap().len(), 1);
 }
 
@@ -246,8 +283,12 @@ fn tokens_carry_the_prefix_and_a_foreign_prefix_is_refused() {
     let (store, _) = memory_store(Config::default().token_prefix("cc_"));
     let token = new_token(&store, NewSession::default());
     assert!(token.starts_with("cc_"));
-    let other = Store::in_memory(Config::default().token_prefix("xx_").sweep_interval(None)).unwrap();
-    assert_eq!(other.get(&token).unwrap_err().kind(), ErrorKind::InvalidToken);
+    let other =
+        Store::in_memory(Config::default().token_prefix("xx_").sweep_interval(None)).unwrap();
+    assert_eq!(
+        other.get(&token).unwrap_err().kind(),
+        ErrorKind::InvalidToken
+    );
 }
 
 #[test]

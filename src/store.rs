@@ -770,6 +770,8 @@ impl Inner {
                 let mut next = live.clone();
                 let (value, versioned) = match f(&mut next, now)? {
                     Outcome::Unchanged(value) => {
+                        // Nothing to write, but the request still used the session.
+                        inner.touches.note(id, now);
                         *out.lock() = Some(value);
                         return Ok(());
                     }

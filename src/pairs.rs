@@ -399,10 +399,9 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
                 });
             }
             // Theft: whoever holds the newer tokens is cut off with the thief.
+            // The refresh records stay until they expire, so that every
+            // later use of them reports `Revoked` (theft), not a bare NotFound.
             inner.end_in(view, sid, EndReason::Theft, now)?;
-            if let Some(current) = live.refresh_key {
-                view.delete_refresh(&current)?;
-            }
             Err(Error::token_reuse())
         }
     }

@@ -1,0 +1,39 @@
+//! The Python face of coatcheck: the native module `coatcheck._native`.
+//!
+//! No session logic lives here: each function translates its arguments,
+//! calls the core with the GIL released, and translates the result or the
+//! error. The pure-Python package (`python/coatcheck`) re-exports these
+//! classes and defines the exception classes (`_errors.py`).
+//!
+//! - `store`: `Store` and `Transaction`, every engine operation
+//! - `session`: `Session`, `Meta`, `Lifetime`, `Stats`
+//! - `clock`: `ManualClock`, for tests that move time by hand
+//! - `convert`: values, durations and timestamps
+//! - `errors`: the core's error kinds as Python exceptions
+//!
+//! Everything is behind the `python` feature (on with `extension-module`,
+//! which maturin turns on), so that the Rust workspace builds and tests
+//! without Python.
+
+#![cfg(feature = "python")]
+
+use pyo3::prelude::*;
+
+mod clock;
+mod convert;
+mod errors;
+mod session;
+mod store;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<store::PyStore>()?;
+    m.add_class::<store::Transaction>()?;
+    m.add_class::<session::PySession>()?;
+    m.add_class::<session::PyMeta>()?;
+    m.add_class::<session::PyLifetime>()?;
+    m.add_class::<session::PyStats>()?;
+    m.add_class::<clock::PyManualClock>()?;
+    m.add_function(wrap_pyfunction!(store::_bench, m)?)?;
+    Ok(())
+}

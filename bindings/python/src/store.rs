@@ -1,0 +1,687 @@
+//! `coatcheck.Store`: every engine operation, with the GIL released while
+//! the engine works.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use coatcheck::{Config, Data, Durability, NewSession, SessionId, Store, TtlBasis};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyDict, PyString, PyType};
+
+use crate::clock::PyManualClock;
+use crate::convert;
+use crate::errors::{to_pyerr, IntoPy};
+use crate::session::{PyLifetime, PyMeta, PySession, PyStats};
+
+/// `sweep_interval`: the default (60 s), off (`None`), or a duration.
+pub enum Sweep {
+    Default,
+    Off,
+    Every(Duration),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Sweep {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_none() {
+            Ok(Sweep::Off)
+        } else {
+            convert::to_duration(&obj, "sweep_interval").map(Sweep::Every)
+        }
+    }
+}
+
+fn opt_duration(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Duration>> {
+    obj.map(|o| convert::to_duration(o, what)).transpose()
+}
+
+fn durability(obj: &Bound<'_, PyAny>) -> PyResult<Durability> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return match &*s.to_cow()? {
+            "immediate" => Ok(Durability::Immediate),
+            other => Err(PyValueError::new_err(format!(
+                "durability must be 'immediate' or a timedelta (periodic flushes), got {}",
+                convert::py_repr(other)
+            ))),
+        };
+    }
+    convert::to_duration(obj, "durability").map(Durability::Periodic)
+}
+
+fn ttl_basis(name: &str) -> PyResult<TtlBasis> {
+    match name {
+        "last_access" => Ok(TtlBasis::LastAccess),
+        "last_update" => Ok(TtlBasis::LastUpdate),
+        "created" => Ok(TtlBasis::Created),
+        other => Err(PyValueError::new_err(format!(
+            "ttl_basis must be 'last_access', 'last_update' or 'created', got {}",
+            convert::py_repr(other)
+        ))),
+    }
+}
+
+fn session_id(id: &str) -> PyResult<SessionId> {
+    SessionId::from_str(id).py_err()
+}
+
+/// A session store: one redb file (or memory), owned by this process.
+#[pyclass(frozen, module = "coatcheck", name = "Store")]
+pub struct PyStore {
+    pub(crate) store: Store,
+    path: Option<String>,
+    owner_pid: u32,
+    closed: AtomicBool,
+}
+
+impl Drop for PyStore {
+    fn drop(&mut self) {
+        if std::process::id() != self.owner_pid {
+            // Inherited through fork(): the store's threads and file belong
+            // to the parent. Leak a reference so that the engine's own
+            // drop (which would close the file) never runs in this process.
+            std::mem::forget(self.store.clone());
+        }
+    }
+}
+
+fn meta(ip: Option<String>, user_agent: Option<String>, label: Option<String>) -> coatcheck::Meta {
+    coatcheck::Meta {
+        ip,
+        user_agent,
+        label,
+    }
+}
+
+#[pymethods]
+impl PyStore {
+    #[new]
+    #[pyo3(signature = (
+        path=None,
+        *,
+        idle_timeout=None,
+        absolute_timeout=None,
+        remember_idle_timeout=None,
+        remember_absolute_timeout=None,
+        ttl_basis="last_access",
+        touch_interval=None,
+        sweep_interval=Sweep::Default,
+        sweep_batch=None,
+        durability=DurabilityArg(Durability::Immediate),
+        cache_capacity=None,
+        max_sessions_per_user=None,
+        max_value_bytes=None,
+        token_bytes=None,
+        token_prefix=None,
+        token_timestamp=false,
+        regenerate_on_login=true,
+        destroy_when_empty=false,
+        access_ttl=None,
+        refresh_ttl=None,
+        refresh_grace=None,
+        access_key=None,
+        clock=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn py_new(
+        py: Python<'_>,
+        path: Option<std::path::PathBuf>,
+        idle_timeout: Option<&Bound<'_, PyAny>>,
+        absolute_timeout: Option<&Bound<'_, PyAny>>,
+        remember_idle_timeout: Option<&Bound<'_, PyAny>>,
+        remember_absolute_timeout: Option<&Bound<'_, PyAny>>,
+        ttl_basis: &str,
+        touch_interval: Option<&Bound<'_, PyAny>>,
+        sweep_interval: Sweep,
+        sweep_batch: Option<usize>,
+        durability: DurabilityArg,
+        cache_capacity: Option<usize>,
+        max_sessions_per_user: Option<usize>,
+        max_value_bytes: Option<usize>,
+        token_bytes: Option<usize>,
+        token_prefix: Option<String>,
+        token_timestamp: bool,
+        regenerate_on_login: bool,
+        destroy_when_empty: bool,
+        access_ttl: Option<&Bound<'_, PyAny>>,
+        refresh_ttl: Option<&Bound<'_, PyAny>>,
+        refresh_grace: Option<&Bound<'_, PyAny>>,
+        access_key: Option<Vec<u8>>,
+        clock: Option<PyRef<'_, PyManualClock>>,
+    ) -> PyResult<PyStore> {
+        let mut c = Config::default();
+        if let Some(d) = opt_duration(idle_timeout, "idle_timeout")? {
+            c.idle_timeout = d;
+        }
+        if let Some(d) = opt_duration(absolute_timeout, "absolute_timeout")? {
+            c.absolute_timeout = d;
+        }
+        if let Some(d) = opt_duration(remember_idle_timeout, "remember_idle_timeout")? {
+            c.remember_idle_timeout = d;
+        }
+        if let Some(d) = opt_duration(remember_absolute_timeout, "remember_absolute_timeout")? {
+            c.remember_absolute_timeout = d;
+        }
+        c.ttl_basis = self::ttl_basis(ttl_basis)?;
+        c.touch_interval = opt_duration(touch_interval, "touch_interval")?;
+        match sweep_interval {
+            Sweep::Default => {}
+            Sweep::Off => c.sweep_interval = None,
+            Sweep::Every(d) => c.sweep_interval = Some(d),
+        }
+        if let Some(n) = sweep_batch {
+            c.sweep_batch = n;
+        }
+        c.durability = durability.0;
+        if let Some(n) = cache_capacity {
+            c.cache_capacity = n;
+        }
+        c.max_sessions_per_user = max_sessions_per_user;
+        if let Some(n) = max_value_bytes {
+            c.max_value_bytes = n;
+        }
+        if let Some(n) = token_bytes {
+            c.token_bytes = n;
+        }
+        if let Some(p) = token_prefix {
+            c.token_prefix = p;
+        }
+        c.token_timestamp = token_timestamp;
+        c.regenerate_on_login = regenerate_on_login;
+        c.destroy_when_empty = destroy_when_empty;
+        if let Some(d) = opt_duration(access_ttl, "access_ttl")? {
+            c.access_ttl = d;
+        }
+        if let Some(d) = opt_duration(refresh_ttl, "refresh_ttl")? {
+            c.refresh_ttl = d;
+        }
+        if let Some(d) = opt_duration(refresh_grace, "refresh_grace")? {
+            c.refresh_grace = d;
+        }
+        c.access_key = access_key;
+        if let Some(clock) = clock {
+            c = c.clock(clock.inner.clone());
+        }
+        let shown = path.as_ref().map(|p| p.display().to_string());
+        let store = py
+            .detach(|| match &path {
+                Some(p) => Store::open(p, c),
+                None => Store::in_memory(c),
+            })
+            .py_err()?;
+        Ok(PyStore {
+            store,
+            path: shown,
+            owner_pid: std::process::id(),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// `Store.in_memory(**config)`: a store that lives in memory only.
+    #[classmethod]
+    #[pyo3(signature = (**config))]
+    fn in_memory<'py>(
+        cls: &Bound<'py, PyType>,
+        config: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        cls.call((cls.py().None(),), config)
+    }
+
+    /// The file this store was opened on, or None in memory.
+    #[getter]
+    fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    #[pyo3(signature = (*, user=None, data=None, remember=false, lifetime=None, ip=None, user_agent=None, label=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        user: Option<String>,
+        data: Option<&Bound<'_, PyAny>>,
+        remember: bool,
+        lifetime: Option<&Bound<'_, PyAny>>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+        label: Option<String>,
+    ) -> PyResult<PySession> {
+        let new = NewSession {
+            user,
+            data: match data {
+                Some(d) => convert::to_data(d, "data")?,
+                None => Data::new(),
+            },
+            remember,
+            lifetime: lifetime.map(PyLifetime::extract_arg).transpose()?,
+            meta: meta(ip, user_agent, label),
+        };
+        let store = &self.store;
+        py.detach(|| store.create(new)).py_err().map(PySession::new)
+    }
+
+    fn get(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
+        let store = &self.store;
+        py.detach(|| store.get(&token)).py_err().map(PySession::new)
+    }
+
+    fn peek(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
+        let store = &self.store;
+        py.detach(|| store.peek(&token))
+            .py_err()
+            .map(PySession::new)
+    }
+
+    fn set(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        key: PyBackedStr,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let value = convert::to_value(value, &key)?;
+        let store = &self.store;
+        py.detach(|| store.set(&token, &key, value)).py_err()
+    }
+
+    fn remove<'py>(
+        &self,
+        py: Python<'py>,
+        token: PyBackedStr,
+        key: PyBackedStr,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let store = &self.store;
+        match py.detach(|| store.remove(&token, &key)).py_err()? {
+            Some(v) => convert::from_value(py, &v),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// Merges `changes` into the data, atomically (like `dict.update`).
+    fn update(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        changes: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let changes = convert::to_data(changes, "changes")?;
+        let store = &self.store;
+        py.detach(|| {
+            store.update(&token, |data| {
+                data.extend(changes.iter().map(|(k, v)| (k.clone(), v.clone())))
+            })
+        })
+        .py_err()
+    }
+
+    /// Read-modify-write through a function, retried on a concurrent change.
+    fn update_with(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        func: Py<PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let store = &self.store;
+        let mut failure: Option<PyErr> = None;
+        let out = py
+            .detach(|| {
+                store.update(&token, |data| {
+                    failure = None;
+                    Python::attach(|py| {
+                        let run = || -> PyResult<(Py<PyAny>, Data)> {
+                            let dict = convert::from_data(py, data)?;
+                            let out = func.bind(py).call1((&dict,))?;
+                            let next = convert::to_data(dict.as_any(), "the data")?;
+                            Ok((out.unbind(), next))
+                        };
+                        match run() {
+                            Ok((out, next)) => {
+                                *data = next;
+                                Some(out)
+                            }
+                            Err(e) => {
+                                // Leave the data as it was: nothing is written.
+                                failure = Some(e);
+                                None
+                            }
+                        }
+                    })
+                })
+            })
+            .py_err()?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(out.unwrap_or_else(|| py.None()))
+    }
+
+    /// A context manager for an optimistic read-modify-write of the data.
+    fn transaction(slf: Py<Self>, token: String) -> Transaction {
+        Transaction {
+            store: slf,
+            token,
+            version: None,
+            original: None,
+            data: None,
+        }
+    }
+
+    fn replace_if(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        version: u64,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<u64> {
+        let data = convert::to_data(data, "data")?;
+        let store = &self.store;
+        py.detach(|| store.replace_if(&token, version, data))
+            .py_err()
+    }
+
+    fn destroy(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<bool> {
+        let store = &self.store;
+        py.detach(|| store.destroy(&token)).py_err()
+    }
+
+    fn logout(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<bool> {
+        let store = &self.store;
+        py.detach(|| store.logout(&token)).py_err()
+    }
+
+    fn regenerate(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
+        let store = &self.store;
+        py.detach(|| store.regenerate(&token))
+            .py_err()
+            .map(PySession::new)
+    }
+
+    fn login(&self, py: Python<'_>, token: PyBackedStr, user: PyBackedStr) -> PyResult<PySession> {
+        let store = &self.store;
+        py.detach(|| store.login(&token, &user))
+            .py_err()
+            .map(PySession::new)
+    }
+
+    fn flash(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        key: PyBackedStr,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let value = convert::to_value(value, &key)?;
+        let store = &self.store;
+        py.detach(|| store.flash(&token, &key, value)).py_err()
+    }
+
+    fn take_flash<'py>(&self, py: Python<'py>, token: PyBackedStr) -> PyResult<Bound<'py, PyDict>> {
+        let store = &self.store;
+        let data = py.detach(|| store.take_flash(&token)).py_err()?;
+        convert::from_data(py, &data)
+    }
+
+    fn set_lifetime(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        lifetime: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let lifetime = PyLifetime::extract_arg(lifetime)?;
+        let store = &self.store;
+        py.detach(|| store.set_lifetime(&token, lifetime)).py_err()
+    }
+
+    fn set_remember(&self, py: Python<'_>, token: PyBackedStr, remember: bool) -> PyResult<()> {
+        let store = &self.store;
+        py.detach(|| store.set_remember(&token, remember)).py_err()
+    }
+
+    #[pyo3(signature = (token, meta=None, *, ip=None, user_agent=None, label=None))]
+    fn set_meta(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        meta: Option<PyRef<'_, PyMeta>>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+        label: Option<String>,
+    ) -> PyResult<()> {
+        let meta = match meta {
+            Some(m) => {
+                if ip.is_some() || user_agent.is_some() || label.is_some() {
+                    return Err(PyTypeError::new_err(
+                        "set_meta takes a Meta or ip/user_agent/label keywords, not both",
+                    ));
+                }
+                m.inner.clone()
+            }
+            None => self::meta(ip, user_agent, label),
+        };
+        let store = &self.store;
+        py.detach(|| store.set_meta(&token, meta)).py_err()
+    }
+
+    fn sessions_of(&self, py: Python<'_>, user: PyBackedStr) -> PyResult<Vec<PySession>> {
+        let store = &self.store;
+        let sessions = py.detach(|| store.sessions_of(&user)).py_err()?;
+        Ok(sessions.into_iter().map(PySession::new).collect())
+    }
+
+    #[pyo3(signature = (after=None, limit=100))]
+    fn users(
+        &self,
+        py: Python<'_>,
+        after: Option<PyBackedStr>,
+        limit: usize,
+    ) -> PyResult<Vec<String>> {
+        let store = &self.store;
+        py.detach(|| store.users(after.as_deref(), limit)).py_err()
+    }
+
+    fn destroy_user(&self, py: Python<'_>, user: PyBackedStr) -> PyResult<usize> {
+        let store = &self.store;
+        py.detach(|| store.destroy_user(&user)).py_err()
+    }
+
+    fn destroy_user_except(
+        &self,
+        py: Python<'_>,
+        user: PyBackedStr,
+        keep_id: &str,
+    ) -> PyResult<usize> {
+        let keep = session_id(keep_id)?;
+        let store = &self.store;
+        py.detach(|| store.destroy_user_except(&user, &keep))
+            .py_err()
+    }
+
+    fn destroy_id(&self, py: Python<'_>, id: &str) -> PyResult<bool> {
+        let id = session_id(id)?;
+        let store = &self.store;
+        py.detach(|| store.destroy_id(&id)).py_err()
+    }
+
+    fn info(&self, py: Python<'_>, id: &str) -> PyResult<PySession> {
+        let id = session_id(id)?;
+        let store = &self.store;
+        py.detach(|| store.info(&id)).py_err().map(PySession::new)
+    }
+
+    fn count(&self, py: Python<'_>) -> PyResult<u64> {
+        let store = &self.store;
+        py.detach(|| store.count()).py_err()
+    }
+
+    fn count_users(&self, py: Python<'_>) -> PyResult<u64> {
+        let store = &self.store;
+        py.detach(|| store.count_users()).py_err()
+    }
+
+    fn sweep(&self, py: Python<'_>) -> PyResult<usize> {
+        let store = &self.store;
+        py.detach(|| store.sweep()).py_err()
+    }
+
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let store = &self.store;
+        py.detach(|| store.flush()).py_err()
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let store = &self.store;
+        self.closed.store(true, Ordering::Release);
+        py.detach(|| store.close()).py_err()
+    }
+
+    fn stats(&self, py: Python<'_>) -> PyResult<PyStats> {
+        let store = &self.store;
+        py.detach(|| store.stats()).py_err().map(PyStats::from)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        let place = match &self.path {
+            Some(p) => convert::py_repr(p),
+            None => "in memory".to_owned(),
+        };
+        let state = if std::process::id() != self.owner_pid {
+            " (inherited through fork: unusable)"
+        } else if self.closed.load(Ordering::Acquire) {
+            " (closed)"
+        } else {
+            ""
+        };
+        format!("<coatcheck.Store {place}{state}>")
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "coatcheck.Store cannot be pickled: a store belongs to the process that \
+             opened it; open it in each process instead",
+        ))
+    }
+}
+
+/// `durability`: `"immediate"` or a duration (periodic).
+pub struct DurabilityArg(Durability);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for DurabilityArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        durability(&obj).map(DurabilityArg)
+    }
+}
+
+/// `with store.transaction(token) as data:` — the data as a dict; on a
+/// clean exit, written back if changed, unless the session changed since
+/// (then `Conflict`).
+#[pyclass(module = "coatcheck", name = "Transaction")]
+pub struct Transaction {
+    store: Py<PyStore>,
+    token: String,
+    version: Option<u64>,
+    original: Option<Data>,
+    data: Option<Py<PyDict>>,
+}
+
+#[pymethods]
+impl Transaction {
+    fn __enter__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if self.version.is_some() {
+            return Err(PyValueError::new_err(
+                "this transaction was already entered; call store.transaction(token) again",
+            ));
+        }
+        let store = &self.store.get().store;
+        let token = &self.token;
+        let session = py.detach(|| store.get(token)).py_err()?;
+        let dict = convert::from_data(py, session.data())?;
+        self.version = Some(session.version());
+        self.original = Some(session.into_data());
+        self.data = Some(dict.clone().unbind());
+        Ok(dict)
+    }
+
+    #[pyo3(signature = (exc_type, _exc=None, _tb=None))]
+    fn __exit__(
+        &mut self,
+        py: Python<'_>,
+        exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let (Some(version), Some(original), Some(dict)) =
+            (self.version, self.original.take(), self.data.take())
+        else {
+            return Ok(false);
+        };
+        if exc_type.is_some_and(|t| !t.is_none()) {
+            return Ok(false);
+        }
+        let data = convert::to_data(dict.bind(py).as_any(), "the transaction's data")?;
+        if data == original {
+            return Ok(false);
+        }
+        let store = &self.store.get().store;
+        let token = &self.token;
+        py.detach(|| store.replace_if(token, version, data))
+            .map_err(to_pyerr)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        match self.version {
+            Some(v) => format!("<coatcheck.Transaction at version {v}>"),
+            None => "<coatcheck.Transaction (not entered)>".to_owned(),
+        }
+    }
+}
+
+/// Times `n` creates, gets and sets done in Rust on `store`, for
+/// `benches/python/bench.py`: nanoseconds per call of each.
+#[pyfunction]
+pub fn _bench(py: Python<'_>, store: PyRef<'_, PyStore>, n: usize) -> PyResult<Py<PyAny>> {
+    let store = &store.store;
+    let (create, get, set) = py
+        .detach(|| -> coatcheck::Result<(f64, f64, f64)> {
+            let start = std::time::Instant::now();
+            let mut tokens = Vec::with_capacity(n);
+            for i in 0..n {
+                let s = store.create(NewSession::default().insert("n", i as i64))?;
+                tokens.push(s.token().unwrap_or_default().to_owned());
+            }
+            let create = start.elapsed();
+            let start = std::time::Instant::now();
+            for t in &tokens {
+                std::hint::black_box(store.get(t)?);
+            }
+            let get = start.elapsed();
+            let start = std::time::Instant::now();
+            for (i, t) in tokens.iter().enumerate() {
+                store.set(t, "n", i as i64 + 1)?;
+            }
+            let set = start.elapsed();
+            let per = |d: Duration| d.as_nanos() as f64 / n.max(1) as f64;
+            Ok((per(create), per(get), per(set)))
+        })
+        .py_err()?;
+    let out = PyDict::new(py);
+    out.set_item("create", create)?;
+    out.set_item("get", get)?;
+    out.set_item("set", set)?;
+    Ok(out.into_any().unbind())
+}

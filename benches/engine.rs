@@ -1,1 +1,258 @@
-fn main() {}
+//! Engine benchmarks, each with its reference in the same run so that ratios
+//! can be read off one report (see benches/README.md).
+//!
+//! `cargo bench --bench engine` (or `make bench`).
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use coatcheck::http::CookieConfig;
+use coatcheck::{Config, Durability, Lifetime, ManualClock, NewSession, Store};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use redb::{ReadableDatabase, TableDefinition};
+use sha2::{Digest, Sha256};
+
+const RAW: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("raw");
+
+fn file_store(dir: &tempfile::TempDir, config: Config) -> Store {
+    Store::open(dir.path().join("bench.redb"), config.sweep_interval(None)).unwrap()
+}
+
+fn token(store: &Store) -> String {
+    store
+        .create(
+            NewSession::for_user("bench")
+                .insert("cart", "three items")
+                .insert("n", 7),
+        )
+        .unwrap()
+        .token()
+        .unwrap()
+        .to_owned()
+}
+
+fn reads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("get");
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir, Config::default());
+    let hot = token(&store);
+    group.bench_function("coatcheck get (hot)", |b| {
+        b.iter(|| black_box(store.get(black_box(&hot)).unwrap()))
+    });
+    drop(store);
+
+    let dir_cold = tempfile::tempdir().unwrap();
+    let cold_store = file_store(&dir_cold, Config::default().cache_capacity(0));
+    let cold = token(&cold_store);
+    group.bench_function("coatcheck get (cold: one read transaction)", |b| {
+        b.iter(|| black_box(cold_store.get(black_box(&cold)).unwrap()))
+    });
+
+    // References: a HashMap lookup plus one SHA-256 of the token, and raw
+    // redb with one read transaction per get.
+    let mut map = HashMap::new();
+    let key: [u8; 32] = Sha256::digest(hot.as_bytes()).into();
+    map.insert(key, vec![0u8; 64]);
+    group.bench_function("reference: HashMap lookup + SHA-256", |b| {
+        b.iter(|| {
+            let key: [u8; 32] = Sha256::digest(black_box(&hot).as_bytes()).into();
+            black_box(map.get(&key).map(Vec::len))
+        })
+    });
+    let raw_dir = tempfile::tempdir().unwrap();
+    let db = redb::Database::create(raw_dir.path().join("raw.redb")).unwrap();
+    let txn = db.begin_write().unwrap();
+    txn.open_table(RAW)
+        .unwrap()
+        .insert(&key, [1u8; 120].as_slice())
+        .unwrap();
+    txn.commit().unwrap();
+    group.bench_function("reference: raw redb read transaction", |b| {
+        b.iter(|| {
+            let txn = db.begin_read().unwrap();
+            let table = txn.open_table(RAW).unwrap();
+            black_box(table.get(&key).unwrap().map(|v| v.value().len()))
+        })
+    });
+    group.finish();
+}
+
+fn writes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("write");
+    group.sample_size(20);
+    for (name, durability) in [
+        ("immediate", Durability::Immediate),
+        ("periodic", Durability::Periodic(Duration::from_millis(100))),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(&dir, Config::default().durability(durability));
+        group.bench_function(BenchmarkId::new("create", name), |b| {
+            b.iter(|| black_box(store.create(NewSession::default().insert("n", 1)).unwrap()))
+        });
+        let t = token(&store);
+        let mut i = 0i64;
+        group.bench_function(BenchmarkId::new("set", name), |b| {
+            b.iter(|| {
+                i += 1;
+                store.set(&t, "n", i).unwrap()
+            })
+        });
+    }
+    let raw_dir = tempfile::tempdir().unwrap();
+    let db = redb::Database::create(raw_dir.path().join("raw.redb")).unwrap();
+    let mut n = 0u64;
+    group.bench_function("reference: raw redb durable commit per insert", |b| {
+        b.iter(|| {
+            n += 1;
+            let mut key = [0u8; 32];
+            key[..8].copy_from_slice(&n.to_be_bytes());
+            let txn = db.begin_write().unwrap();
+            txn.open_table(RAW)
+                .unwrap()
+                .insert(&key, [1u8; 120].as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        })
+    });
+    group.finish();
+}
+
+/// Time per create with `threads` concurrent writers (durable).
+fn concurrent_creates(store: &Store, threads: usize, total: u64) -> Duration {
+    let per_thread = (total as usize).div_ceil(threads);
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                for _ in 0..per_thread {
+                    store.create(NewSession::default()).unwrap();
+                }
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let elapsed = start.elapsed();
+    elapsed.mul_f64(total as f64 / (per_thread * threads) as f64)
+}
+
+fn group_commit(c: &mut Criterion) {
+    let mut group = c.benchmark_group("group commit: durable create, time per create");
+    group.sample_size(10);
+    for threads in [1usize, 8, 64] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(&dir, Config::default());
+        group.bench_function(
+            BenchmarkId::from_parameter(format!("{threads} threads")),
+            |b| {
+                b.iter_custom(|iters| {
+                    concurrent_creates(&store, threads, iters.max(threads as u64))
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn sweep(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sweep");
+    group.sample_size(10);
+    group.bench_function("sweep 100k expired sessions", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().unwrap();
+                let clock = ManualClock::new();
+                let store = file_store(
+                    &dir,
+                    Config::default()
+                        .durability(Durability::Periodic(Duration::from_secs(60)))
+                        .clock(clock.clone()),
+                );
+                let threads: Vec<_> = (0..4)
+                    .map(|_| {
+                        let store = store.clone();
+                        std::thread::spawn(move || {
+                            for _ in 0..25_000 {
+                                store
+                                    .create(NewSession::default().lifetime(Lifetime::new(
+                                        Duration::from_secs(60),
+                                        Duration::from_secs(60),
+                                    )))
+                                    .unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for t in threads {
+                    t.join().unwrap();
+                }
+                clock.advance(Duration::from_secs(120));
+                let start = Instant::now();
+                assert_eq!(store.sweep().unwrap(), 100_000);
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+fn web(c: &mut Criterion) {
+    let mut group = c.benchmark_group("web");
+    let store = Store::in_memory(Config::default().sweep_interval(None)).unwrap();
+    let session = store.create(NewSession::for_user("bench")).unwrap();
+    let cookies = CookieConfig {
+        signed: true,
+        keys: vec![b"0123456789abcdef0123456789abcdef".to_vec()],
+        ..CookieConfig::default()
+    };
+    let set_cookie = cookies.set_cookie(&session).unwrap();
+    let ours = set_cookie.split(';').next().unwrap();
+    let header = format!(
+        "_ga=GA1.2.1234567890.1700000000; theme=dark; lang=en-GB; {ours}; \
+         consent=yes; _gid=GA1.2.987654321.1700000000; tz=Europe%2FLondon; \
+         ab=variant-b; cart_hint=3; last_seen=1700000000"
+    );
+    group.bench_function(
+        "parse a 10-cookie header and verify the signed session cookie",
+        |b| {
+            b.iter(|| {
+                black_box(
+                    cookies
+                        .token_from_cookie_header(black_box(&header))
+                        .unwrap(),
+                )
+            })
+        },
+    );
+    let pair = store.issue_pair(session.token().unwrap()).unwrap();
+    group.bench_function("verify_access", |b| {
+        b.iter(|| black_box(store.verify_access(black_box(&pair.access)).unwrap()))
+    });
+    let mut refresh = store.issue_pair(session.token().unwrap()).unwrap().refresh;
+    group.bench_function("refresh (in memory)", |b| {
+        b.iter(|| {
+            let next = store.refresh(&refresh).unwrap();
+            refresh = next.refresh;
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = reads, writes, group_commit, sweep, web
+}
+criterion_main!(benches);

@@ -7,19 +7,18 @@
 //! shard since the reader started (`epoch`), so a slow reader can never put
 //! back a record older than one a writer already committed.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use crate::record::Record;
-use crate::token::SessionId;
+use crate::token::{IdMap, SessionId};
 
 const SHARDS: usize = 16;
 
 #[derive(Default)]
 struct Shard {
-    map: HashMap<SessionId, Arc<Record>>,
+    map: IdMap<Arc<Record>>,
     epoch: u64,
     hits: u64,
     misses: u64,

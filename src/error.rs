@@ -120,6 +120,7 @@ enum Repr {
         what: &'static str,
     },
     Expired {
+        what: &'static str,
         at: Timestamp,
     },
     Revoked {
@@ -191,7 +192,15 @@ impl Error {
     }
 
     pub(crate) fn expired(at: Timestamp) -> Error {
-        Error::new(Repr::Expired { at })
+        Error::new(Repr::Expired {
+            what: "session",
+            at,
+        })
+    }
+
+    /// An access or refresh token (`what`) whose own lifetime ran out.
+    pub(crate) fn token_expired(what: &'static str, at: Timestamp) -> Error {
+        Error::new(Repr::Expired { what, at })
     }
 
     pub(crate) fn revoked(reason: EndReason) -> Error {
@@ -280,7 +289,7 @@ impl Error {
     /// When the session expired, for `Expired` errors.
     pub fn expired_at(&self) -> Option<Timestamp> {
         match &*self.repr {
-            Repr::Expired { at } => Some(*at),
+            Repr::Expired { at, .. } => Some(*at),
             _ => None,
         }
     }
@@ -296,7 +305,7 @@ impl Error {
     fn detail(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.repr {
             Repr::NotFound { what } => write!(f, "no {what}"),
-            Repr::Expired { at } => write!(f, "the session expired at {at}"),
+            Repr::Expired { what, at } => write!(f, "the {what} expired at {at}"),
             Repr::Revoked { reason } => {
                 let why = match reason {
                     EndReason::Logout => "it was logged out",

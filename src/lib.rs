@@ -58,6 +58,7 @@ mod codec;
 mod config;
 mod csrf;
 mod error;
+pub mod fork;
 pub mod http;
 mod lifetime;
 mod pairs;

@@ -192,7 +192,7 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<SessionId
         .ok_or_else(|| Error::invalid_token("the access token claims are malformed"))?;
     let expires_at = Timestamp::from_millis(claims.exp.saturating_mul(1000));
     if expires_at <= now {
-        return Err(Error::expired(expires_at));
+        return Err(Error::token_expired("access token", expires_at));
     }
     claims
         .sid
@@ -338,7 +338,7 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
     };
     let record: RefreshRecord = codec::decode(&bytes, "refresh token record")?;
     if record.expires_at <= now {
-        return Err(Error::expired(record.expires_at));
+        return Err(Error::token_expired("refresh token", record.expires_at));
     }
     let sid = SessionId::from_bytes(record.sid);
     let session = view.get(&sid)?;

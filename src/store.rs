@@ -114,6 +114,7 @@ pub(crate) struct Inner {
     pub(crate) touches: Touches,
     pub(crate) access_key: Vec<u8>,
     owner_pid: u32,
+    fork_generation: u64,
     closed: AtomicBool,
     swept: AtomicU64,
     housekeeper: Mutex<Option<Housekeeper>>,
@@ -174,6 +175,7 @@ impl Store {
             touches: Touches::new(),
             access_key,
             owner_pid: std::process::id(),
+            fork_generation: crate::fork::generation(),
             closed: AtomicBool::new(false),
             swept: AtomicU64::new(0),
             housekeeper: Mutex::new(None),
@@ -598,18 +600,14 @@ impl Inner {
         self.config.clock.now()
     }
 
-    /// Refuses calls on a closed store, or on one inherited through fork().
+    /// Refuses calls on a closed store, or on one inherited through fork()
+    /// (as far as the at-fork hooks tell; storage checks the process id).
     pub(crate) fn check(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::storage("the store is closed"));
         }
-        if std::process::id() != self.owner_pid {
-            return Err(Error::storage(format!(
-                "this Store was opened by process {} and inherited through fork(); \
-                 a forked handle must never touch the file: open the store in the worker \
-                 process (for example lazily, on first use)",
-                self.owner_pid
-            )));
+        if crate::fork::generation() != self.fork_generation {
+            return Err(crate::fork::inherited(self.owner_pid));
         }
         Ok(())
     }
@@ -709,17 +707,29 @@ impl Inner {
         self.check()?;
         let record = self.storage.load(id)?;
         let now = self.now();
-        let (live, mut last_access, mut expires_at) = self.live(id, record.as_deref(), now)?;
-        if touch && now > last_access {
-            let stored_age = now.saturating_since(live.last_access);
-            if stored_age >= self.config.effective_touch_interval() {
-                self.persist_touch(*id, now)?;
-            } else {
-                self.touches.note(*id, now);
+        let live = match record.as_deref() {
+            Some(Record::Live(live)) if touch => live,
+            other => {
+                let (live, last_access, expires_at) = self.live(id, other, now)?;
+                return Ok(self.view(*id, live, last_access, expires_at, token));
             }
-            last_access = now;
-            expires_at = self.expiry(live, now);
+        };
+        // Check the expiry and note the access under one lock of the
+        // in-memory touches: the hot path of every request.
+        let stored = live.last_access;
+        let noted = self.touches.with(*id, |noted| {
+            let last_access = noted.map_or(stored, |n| n.max(stored));
+            let expires_at = self.expiry(live, last_access);
+            if expires_at <= now {
+                return (noted, Err(expires_at));
+            }
+            (Some(last_access.max(now)), Ok(last_access.max(now)))
+        });
+        let last_access = noted.map_err(Error::expired)?;
+        if now.saturating_since(stored) >= self.config.effective_touch_interval() {
+            self.persist_touch(*id, last_access)?;
         }
+        let expires_at = self.expiry(live, last_access);
         Ok(self.view(*id, live, last_access, expires_at, token))
     }
 
@@ -1168,7 +1178,7 @@ impl Inner {
         if let Some(keeper) = self.housekeeper.lock().take() {
             keeper.stop();
         }
-        if std::process::id() != self.owner_pid {
+        if !crate::fork::is_owner(self.owner_pid) {
             // Never touch a file inherited through fork().
             return Ok(());
         }

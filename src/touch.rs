@@ -9,28 +9,26 @@
 //! noted here is lost, and a session may expire up to one touch interval
 //! early, never late.
 
-use std::collections::HashMap;
-
 use parking_lot::Mutex;
 
 use crate::clock::Timestamp;
-use crate::token::SessionId;
+use crate::token::{IdMap, SessionId};
 
 const SHARDS: usize = 16;
 
 /// Last-access times newer than the stored ones.
 pub(crate) struct Touches {
-    shards: Vec<Mutex<HashMap<SessionId, Timestamp>>>,
+    shards: Vec<Mutex<IdMap<Timestamp>>>,
 }
 
 impl Touches {
     pub(crate) fn new() -> Touches {
         Touches {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(IdMap::default())).collect(),
         }
     }
 
-    fn shard(&self, id: &SessionId) -> &Mutex<HashMap<SessionId, Timestamp>> {
+    fn shard(&self, id: &SessionId) -> &Mutex<IdMap<Timestamp>> {
         &self.shards[usize::from(id.as_bytes()[1]) % SHARDS]
     }
 
@@ -49,6 +47,27 @@ impl Touches {
             Some(noted) if *noted > stored => *noted,
             _ => stored,
         }
+    }
+
+    /// Reads and updates the noted time under one lock: `f` gets the noted
+    /// time (if any) and returns the one to keep.
+    pub(crate) fn with<R>(
+        &self,
+        id: SessionId,
+        f: impl FnOnce(Option<Timestamp>) -> (Option<Timestamp>, R),
+    ) -> R {
+        let mut shard = self.shard(&id).lock();
+        let noted = shard.get(&id).copied();
+        let (keep, out) = f(noted);
+        match keep {
+            Some(at) => {
+                shard.insert(id, at);
+            }
+            None => {
+                shard.remove(&id);
+            }
+        }
+        out
     }
 
     /// The record now holds a last access of `persisted`: forget what it covers.

@@ -61,6 +61,7 @@ pub(crate) struct RedbStorage {
     dirty: AtomicBool,
     commits: AtomicU64,
     durable_commits: AtomicU64,
+    owner_pid: u32,
 }
 
 impl RedbStorage {
@@ -126,11 +127,21 @@ impl RedbStorage {
             dirty: AtomicBool::new(false),
             commits: AtomicU64::new(0),
             durable_commits: AtomicU64::new(0),
+            owner_pid: std::process::id(),
         })
     }
 
     fn closed() -> Error {
         Error::storage("the store is closed")
+    }
+
+    /// The open database, unless the store is closed or this process is a
+    /// fork of the one that opened it (which must never touch the file).
+    fn database<'g>(&self, guard: &'g Option<Database>) -> Result<&'g Database> {
+        if !crate::fork::is_owner(self.owner_pid) {
+            return Err(crate::fork::inherited(self.owner_pid));
+        }
+        guard.as_ref().ok_or_else(Self::closed)
     }
 
     /// Runs one batch of jobs in one transaction; one result per job.
@@ -149,7 +160,7 @@ impl RedbStorage {
 
     fn try_run_batch(&self, jobs: Vec<(Job, bool)>) -> Result<Vec<Result<()>>> {
         let guard = self.db.read();
-        let db = guard.as_ref().ok_or_else(Self::closed)?;
+        let db = self.database(&guard)?;
         let durable = self.path.is_some() && jobs.iter().any(|(_, durable)| *durable);
         let mut txn = db.begin_write()?;
         txn.set_durability(if durable {
@@ -186,6 +197,16 @@ impl RedbStorage {
             self.cache.store(id, record);
         }
         Ok(results)
+    }
+}
+
+impl Drop for RedbStorage {
+    fn drop(&mut self) {
+        if !crate::fork::is_owner(self.owner_pid) {
+            // A forked child must not even close the parent's database:
+            // redb writes to the file on close. Leak the handle instead.
+            std::mem::forget(self.db.write().take());
+        }
     }
 }
 
@@ -236,7 +257,7 @@ impl Storage for RedbStorage {
             Err(epoch) => epoch,
         };
         let guard = self.db.read();
-        let db = guard.as_ref().ok_or_else(Self::closed)?;
+        let db = self.database(&guard)?;
         let txn = db.begin_read()?;
         let sessions = txn.open_table(SESSIONS)?;
         let record = read_record(&sessions, id)?.map(Arc::new);
@@ -248,7 +269,7 @@ impl Storage for RedbStorage {
 
     fn read(&self, f: &mut dyn FnMut(&dyn ReadView) -> Result<()>) -> Result<()> {
         let guard = self.db.read();
-        let db = guard.as_ref().ok_or_else(Self::closed)?;
+        let db = self.database(&guard)?;
         let txn = db.begin_read()?;
         let view = RedbRead {
             sessions: txn.open_table(SESSIONS)?,
@@ -293,6 +314,9 @@ impl Storage for RedbStorage {
     }
 
     fn close(&self) -> Result<()> {
+        if !crate::fork::is_owner(self.owner_pid) {
+            return Ok(());
+        }
         let flushed = self.flush();
         let db = self.db.write().take();
         self.cache.clear();

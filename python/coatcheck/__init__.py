@@ -40,8 +40,10 @@ from coatcheck._native import (
     Session,
     Stats,
     Store,
+    TokenPair,
     Transaction,
 )
+from coatcheck import http
 
 try:
     __version__ = version("coatcheck")
@@ -66,7 +68,9 @@ __all__ = [
     "StoreCorrupt",
     "StoreIOError",
     "StoreLocked",
+    "TokenPair",
     "TokenReuse",
     "Transaction",
     "__version__",
+    "http",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Dict, List, Literal, Optional, Tuple, TypeVar, Union
@@ -144,6 +144,91 @@ class Stats:
     @property
     def cache_misses(self) -> int:
         """Reads that went to storage."""
+
+class TokenPair:
+    """An access token (a JWT, HS256, with ``sid`` and ``exp`` claims) and
+    an opaque, single-use refresh token, from ``Store.issue_pair`` or
+    ``Store.refresh``. ``repr`` hides both; it cannot be pickled."""
+
+    @property
+    def access(self) -> str:
+        """The access token: send it as ``Authorization: Bearer …``."""
+    @property
+    def access_expires_at(self) -> datetime:
+        """When the access token expires (its ``exp`` claim)."""
+    @property
+    def refresh(self) -> str:
+        """The refresh token: keep it secret, present it once to ``refresh``."""
+    @property
+    def refresh_expires_at(self) -> datetime:
+        """When the refresh token expires."""
+
+class CookieConfig:
+    """How the session cookie is written and read (``coatcheck.http``).
+
+    The defaults are the secure ones: ``Secure``, ``HttpOnly``,
+    ``SameSite=Lax``, ``Path=/``, named ``session``. With ``signed=True`` the
+    value is signed with HMAC-SHA256 under the first of ``keys`` (each at
+    least 32 bytes); any key of the list is accepted (key rotation).
+    Raises ``InvalidArgument`` for a bad name, path, domain or key.
+    """
+
+    def __init__(
+        self,
+        name: str = "session",
+        *,
+        path: str = "/",
+        domain: Optional[str] = None,
+        secure: bool = True,
+        http_only: bool = True,
+        same_site: Literal["strict", "lax", "none"] = "lax",
+        signed: bool = False,
+        keys: Sequence[bytes] = (),
+        csrf_cookie_name: str = "XSRF-TOKEN",
+    ) -> None: ...
+    @property
+    def name(self) -> str:
+        """The cookie name."""
+    @property
+    def path(self) -> str:
+        """The ``Path`` attribute."""
+    @property
+    def domain(self) -> Optional[str]:
+        """The ``Domain`` attribute (None: this host only)."""
+    @property
+    def secure(self) -> bool:
+        """The ``Secure`` attribute (forced on with ``same_site="none"``)."""
+    @property
+    def http_only(self) -> bool:
+        """The ``HttpOnly`` attribute."""
+    @property
+    def same_site(self) -> Literal["strict", "lax", "none"]:
+        """The ``SameSite`` attribute."""
+    @property
+    def signed(self) -> bool:
+        """Whether cookie values are signed."""
+    @property
+    def csrf_cookie_name(self) -> str:
+        """The name of the JavaScript-readable CSRF cookie."""
+    def set_cookie(self, session: Session) -> str:
+        """The ``Set-Cookie`` value that hands ``session``'s token to the
+        browser; the session must carry its token (from ``create``,
+        ``regenerate`` or ``login``). "Remember me" sessions get ``Max-Age``
+        and ``Expires``; others a browser-session cookie."""
+    def set_cookie_for(self, token: str, session: Session) -> str:
+        """The ``Set-Cookie`` value for ``token``, with ``session``'s lifetime."""
+    def clear_cookie(self) -> str:
+        """The ``Set-Cookie`` value that deletes the session cookie."""
+    def csrf_cookie(self, csrf_token: str) -> str:
+        """A ``Set-Cookie`` value for the script-readable CSRF cookie holding
+        ``csrf_token`` (from ``Store.csrf_token``); the page echoes it in an
+        ``X-XSRF-TOKEN`` header, which ``Store.verify_csrf`` checks."""
+    def token_from_cookie_header(self, header: str) -> Optional[str]:
+        """The session token in a ``Cookie`` request header, or None when
+        absent, malformed, oversized, sent twice or wrongly signed."""
+
+def token_from_authorization(header: str) -> Optional[str]:
+    """The token of an ``Authorization: Bearer …`` header, or None."""
 
 class ManualClock:
     """A clock that moves only when told to: for tests of expiry.
@@ -325,6 +410,25 @@ class Store:
     def take_flash(self, token: str) -> Dict[str, Value]:
         """Returns the flash values and removes them, atomically: each is
         read once."""
+    def csrf_token(self, token: str) -> str:
+        """A CSRF token tied to the session, masked with a fresh random pad
+        on each call (BREACH-safe): put it in forms or ``csrf_cookie``."""
+    def verify_csrf(self, token: str, candidate: str) -> bool:
+        """Whether ``candidate`` is a CSRF token of this session (constant
+        time). A malformed candidate is False; a missing session raises."""
+    def issue_pair(self, token: str) -> TokenPair:
+        """Issues an access/refresh token pair for the session of ``token``
+        (for API and mobile clients). An earlier pair stops refreshing."""
+    def verify_access(self, access: str) -> Session:
+        """The session of an access token (marked used). Raises
+        ``InvalidToken`` (malformed, bad signature), ``SessionExpired`` (the
+        token's ``exp`` passed, or the session expired), ``SessionRevoked``
+        or ``SessionNotFound``."""
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """Spends ``refresh_token`` and returns a new pair. Presenting a spent
+        refresh token again revokes the whole session (``TokenReuse``),
+        unless it comes within ``refresh_grace`` of the first use (two tabs,
+        a network retry): then the same new pair is returned."""
     def set_lifetime(self, token: str, lifetime: LifetimeLike) -> None:
         """Gives this session its own lifetime."""
     def set_remember(self, token: str, remember: bool) -> None:

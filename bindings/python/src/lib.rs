@@ -6,7 +6,8 @@
 //! classes and defines the exception classes (`_errors.py`).
 //!
 //! - `store`: `Store` and `Transaction`, every engine operation
-//! - `session`: `Session`, `Meta`, `Lifetime`, `Stats`
+//! - `session`: `Session`, `Meta`, `Lifetime`, `Stats`, `TokenPair`
+//! - `http`: `CookieConfig` and `token_from_authorization` (`coatcheck.http`)
 //! - `clock`: `ManualClock`, for tests that move time by hand
 //! - `convert`: values, durations and timestamps
 //! - `errors`: the core's error kinds as Python exceptions
@@ -22,6 +23,7 @@ use pyo3::prelude::*;
 mod clock;
 mod convert;
 mod errors;
+mod http;
 mod session;
 mod store;
 
@@ -33,7 +35,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::PyMeta>()?;
     m.add_class::<session::PyLifetime>()?;
     m.add_class::<session::PyStats>()?;
+    m.add_class::<session::PyTokenPair>()?;
     m.add_class::<clock::PyManualClock>()?;
+    m.add_class::<http::PyCookieConfig>()?;
+    m.add_function(wrap_pyfunction!(http::token_from_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(store::_bench, m)?)?;
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! What the store hands back: `Session`, `Meta`, `Lifetime`, `Stats`.
+//! What the store hands back: `Session`, `Meta`, `Lifetime`, `Stats`,
+//! `TokenPair`.
 
 use std::time::Duration;
 
@@ -365,5 +366,69 @@ impl PyStats {
             self.cache_hits,
             self.cache_misses
         )
+    }
+}
+
+/// An access token (a JWT) and a refresh token, from `issue_pair` or
+/// `refresh`. `repr` hides both tokens.
+#[pyclass(frozen, module = "coatcheck", name = "TokenPair")]
+pub struct PyTokenPair {
+    inner: coatcheck::TokenPair,
+}
+
+impl From<coatcheck::TokenPair> for PyTokenPair {
+    fn from(inner: coatcheck::TokenPair) -> PyTokenPair {
+        PyTokenPair { inner }
+    }
+}
+
+#[pymethods]
+impl PyTokenPair {
+    #[getter]
+    fn access(&self) -> &str {
+        &self.inner.access
+    }
+
+    #[getter]
+    fn access_expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::from_timestamp(py, self.inner.access_expires_at)
+    }
+
+    #[getter]
+    fn refresh(&self) -> &str {
+        &self.inner.refresh
+    }
+
+    #[getter]
+    fn refresh_expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::from_timestamp(py, self.inner.refresh_expires_at)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        match other.cast::<PyTokenPair>() {
+            Ok(o) => o.get().inner == self.inner,
+            Err(_) => false,
+        }
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.inner.access.hash(&mut h);
+        self.inner.refresh.hash(&mut h);
+        h.finish()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<coatcheck.TokenPair access=<hidden> until {}, refresh=<hidden> until {}>",
+            self.inner.access_expires_at, self.inner.refresh_expires_at
+        )
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "coatcheck.TokenPair cannot be pickled: it holds secret tokens",
+        ))
     }
 }

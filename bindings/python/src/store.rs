@@ -14,7 +14,7 @@ use pyo3::types::{PyDict, PyString, PyType};
 use crate::clock::PyManualClock;
 use crate::convert;
 use crate::errors::{to_pyerr, IntoPy};
-use crate::session::{PyLifetime, PyMeta, PySession, PyStats};
+use crate::session::{PyLifetime, PyMeta, PySession, PyStats, PyTokenPair};
 
 /// `sweep_interval`: the default (60 s), off (`None`), or a duration.
 pub enum Sweep {
@@ -422,6 +422,42 @@ impl PyStore {
         let store = &self.store;
         let data = py.detach(|| store.take_flash(&token)).py_err()?;
         convert::from_data(py, &data)
+    }
+
+    fn csrf_token(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<String> {
+        let store = &self.store;
+        py.detach(|| store.csrf_token(&token)).py_err()
+    }
+
+    fn verify_csrf(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        candidate: PyBackedStr,
+    ) -> PyResult<bool> {
+        let store = &self.store;
+        py.detach(|| store.verify_csrf(&token, &candidate)).py_err()
+    }
+
+    fn issue_pair(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PyTokenPair> {
+        let store = &self.store;
+        py.detach(|| store.issue_pair(&token))
+            .py_err()
+            .map(PyTokenPair::from)
+    }
+
+    fn verify_access(&self, py: Python<'_>, access: PyBackedStr) -> PyResult<PySession> {
+        let store = &self.store;
+        py.detach(|| store.verify_access(&access))
+            .py_err()
+            .map(PySession::new)
+    }
+
+    fn refresh(&self, py: Python<'_>, refresh_token: PyBackedStr) -> PyResult<PyTokenPair> {
+        let store = &self.store;
+        py.detach(|| store.refresh(&refresh_token))
+            .py_err()
+            .map(PyTokenPair::from)
     }
 
     fn set_lifetime(

@@ -481,3 +481,7 @@ class Store:
 def _bench(store: Store, n: int) -> Dict[str, float]:
     """Times ``n`` creates, gets and sets made in Rust on ``store``:
     nanoseconds per call of each (for benches/python/bench.py)."""
+
+def _forked_child() -> None:
+    """Marks every store opened before ``fork()`` as inherited (installed
+    with ``os.register_at_fork`` when the module is imported)."""

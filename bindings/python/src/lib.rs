@@ -27,8 +27,23 @@ mod http;
 mod session;
 mod store;
 
+/// Called in the child after `fork()`: every store opened before the fork
+/// then refuses calls at once, even reads served from memory (SPEC §7).
+#[pyfunction]
+fn _forked_child() {
+    coatcheck::fork::forked_child();
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let forked = wrap_pyfunction!(_forked_child, m)?;
+    m.add_function(forked.clone())?;
+    let os = m.py().import("os")?;
+    if os.hasattr("register_at_fork")? {
+        let kwargs = pyo3::types::PyDict::new(m.py());
+        kwargs.set_item("after_in_child", forked)?;
+        os.getattr("register_at_fork")?.call((), Some(&kwargs))?;
+    }
     m.add_class::<store::PyStore>()?;
     m.add_class::<store::Transaction>()?;
     m.add_class::<session::PySession>()?;

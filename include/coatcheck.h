@@ -39,6 +39,15 @@
 #define COATCHECK_ABI_VERSION 1
 
 /**
+ * How the session cookie is written and read (an opaque handle): made by
+ * `coatcheck_cookie_config_new` with the secure defaults (`session`,
+ * `Path=/`, `Secure`, `HttpOnly`, `SameSite=Lax`, unsigned), changed with
+ * the `coatcheck_cookie_config_*` setters, freed with
+ * `coatcheck_cookie_config_free`.
+ */
+typedef struct coatcheck_cookie_config coatcheck_cookie_config;
+
+/**
  * What to create a session with (an opaque handle): made by
  * `coatcheck_create_options_new` (an anonymous session with no data),
  * changed with the `coatcheck_create_options_set_*` setters, freed with
@@ -86,6 +95,13 @@ typedef struct coatcheck_store coatcheck_store;
 typedef struct coatcheck_string_list coatcheck_string_list;
 
 /**
+ * An access token and a refresh token (an opaque handle), from
+ * `coatcheck_store_issue_pair` or `coatcheck_store_refresh`; read with the
+ * `coatcheck_token_pair_*` accessors, freed with `coatcheck_token_pair_free`.
+ */
+typedef struct coatcheck_token_pair coatcheck_token_pair;
+
+/**
  * The result of every coatcheck call that can fail: `COATCHECK_OK` (0) or
  * one of the `COATCHECK_*` error codes. The numbers are fixed and never
  * reused; new codes may be added, so treat an unknown one as an error.
@@ -101,6 +117,11 @@ typedef int32_t coatcheck_ttl_basis;
  * When a change is on disk (`coatcheck_options_set_durability`).
  */
 typedef int32_t coatcheck_durability;
+
+/**
+ * The `SameSite` attribute of a cookie (`coatcheck_cookie_config_set_same_site`).
+ */
+typedef int32_t coatcheck_same_site;
 
 /**
  * Any use, read or write, keeps a session alive (the default).
@@ -195,6 +216,21 @@ typedef int32_t coatcheck_durability;
  * C face does not know yet.
  */
 #define COATCHECK_INTERNAL 12
+
+/**
+ * Sent only on same-site requests.
+ */
+#define COATCHECK_SAME_SITE_STRICT 0
+
+/**
+ * Sent on same-site requests and top-level navigations (the default).
+ */
+#define COATCHECK_SAME_SITE_LAX 1
+
+/**
+ * Sent on every request (`Secure` is then always set).
+ */
+#define COATCHECK_SAME_SITE_NONE 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -1154,6 +1190,310 @@ const char *coatcheck_version(void);
  * `COATCHECK_ABI_VERSION` from the header you compiled against.
  */
 uint32_t coatcheck_abi_version(void);
+
+/**
+ * Writes a CSRF token for the session of `token` to `*out` (free it with
+ * `coatcheck_string_free`): a synchronizer token masked with a fresh random
+ * pad on each call (BREACH-safe). Put it in forms or in the cookie of
+ * `coatcheck_http_csrf_cookie`.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `token` is NULL or a
+ * NUL-terminated string; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_store_csrf_token(const struct coatcheck_store *store,
+                                            const char *token,
+                                            char **out);
+
+/**
+ * Checks, in constant time, that `candidate` (from a form field or an
+ * `X-XSRF-TOKEN` header) is a CSRF token of the session of `token`, and
+ * writes the answer to `*out`. A wrong candidate is `COATCHECK_OK` with
+ * `*out == false`; a missing session is an error status.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `token` and `candidate` are each
+ * NULL or a NUL-terminated string; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_store_verify_csrf(const struct coatcheck_store *store,
+                                             const char *token,
+                                             const char *candidate,
+                                             bool *out);
+
+/**
+ * Issues an access token (a JWT, HS256, with `sid` and `exp` claims) and a
+ * single-use refresh token for the session of `token`, for clients that
+ * cannot rely on cookies; writes them to `*out`.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `token` is NULL or a
+ * NUL-terminated string; `out` is NULL or writable. On success `*out` is a
+ * new handle, to be freed with `coatcheck_token_pair_free`.
+ */
+coatcheck_status coatcheck_store_issue_pair(const struct coatcheck_store *store,
+                                            const char *token,
+                                            struct coatcheck_token_pair **out);
+
+/**
+ * Trades a refresh token for a new pair; the used refresh token dies.
+ * Presenting a spent refresh token again is theft: the session and all its
+ * tokens are revoked and the call fails with `COATCHECK_TOKEN_REUSE`. A
+ * retry within the refresh grace (default 10 s) of the first use returns
+ * the same new pair instead (two tabs, a network retry).
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `refresh_token` is NULL or a
+ * NUL-terminated string; `out` is NULL or writable. On success `*out` is a
+ * new handle, to be freed with `coatcheck_token_pair_free`.
+ */
+coatcheck_status coatcheck_store_refresh(const struct coatcheck_store *store,
+                                         const char *refresh_token,
+                                         struct coatcheck_token_pair **out);
+
+/**
+ * Checks an access token (signature, expiry, and that its session still
+ * lives) and writes its session to `*out`.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `access` is NULL or a
+ * NUL-terminated string; `out` is NULL or writable. On success `*out` is a
+ * new handle, to be freed with `coatcheck_session_free`.
+ */
+coatcheck_status coatcheck_store_verify_access(const struct coatcheck_store *store,
+                                               const char *access,
+                                               struct coatcheck_session **out);
+
+/**
+ * Writes the access token (send it as `Authorization: Bearer …`) to
+ * `*out`; free it with `coatcheck_string_free`.
+ *
+ * # Safety
+ * `pair` is NULL or a live token-pair handle; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_token_pair_access(const struct coatcheck_token_pair *pair, char **out);
+
+/**
+ * Writes the refresh token (keep it secret; present it once to
+ * `coatcheck_store_refresh`) to `*out`; free it with `coatcheck_string_free`.
+ *
+ * # Safety
+ * `pair` is NULL or a live token-pair handle; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_token_pair_refresh(const struct coatcheck_token_pair *pair, char **out);
+
+/**
+ * Writes when the access token expires (milliseconds since the Unix epoch).
+ *
+ * # Safety
+ * `pair` is NULL or a live token-pair handle; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_token_pair_access_expires_at_ms(const struct coatcheck_token_pair *pair,
+                                                           int64_t *out);
+
+/**
+ * Writes when the refresh token expires (milliseconds since the Unix epoch).
+ *
+ * # Safety
+ * `pair` is NULL or a live token-pair handle; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_token_pair_refresh_expires_at_ms(const struct coatcheck_token_pair *pair,
+                                                            int64_t *out);
+
+/**
+ * Frees a token pair. NULL is a no-op.
+ *
+ * # Safety
+ * `pair` is NULL or a token-pair handle not freed yet.
+ */
+void coatcheck_token_pair_free(struct coatcheck_token_pair *pair);
+
+/**
+ * Makes a cookie configuration with the secure defaults.
+ *
+ * # Safety
+ * `out` is NULL or writable. On success `*out` is a new handle, to be freed
+ * with `coatcheck_cookie_config_free`.
+ */
+coatcheck_status coatcheck_cookie_config_new(struct coatcheck_cookie_config **out);
+
+/**
+ * Frees a cookie configuration. NULL is a no-op.
+ *
+ * # Safety
+ * `config` is NULL or a handle from `coatcheck_cookie_config_new` not freed yet.
+ */
+void coatcheck_cookie_config_free(struct coatcheck_cookie_config *config);
+
+/**
+ * Sets the cookie name (default `session`).
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile;
+ * `name` is NULL or a NUL-terminated string.
+ */
+coatcheck_status coatcheck_cookie_config_set_name(struct coatcheck_cookie_config *config,
+                                                  const char *name);
+
+/**
+ * Sets the `Path` attribute (default `/`).
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile;
+ * `path` is NULL or a NUL-terminated string.
+ */
+coatcheck_status coatcheck_cookie_config_set_path(struct coatcheck_cookie_config *config,
+                                                  const char *path);
+
+/**
+ * Sets the `Domain` attribute; NULL (the default) means this host only.
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile;
+ * `domain` is NULL or a NUL-terminated string.
+ */
+coatcheck_status coatcheck_cookie_config_set_domain(struct coatcheck_cookie_config *config,
+                                                    const char *domain);
+
+/**
+ * Sets the `Secure` attribute (default true; always on with `SameSite=None`).
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile.
+ */
+coatcheck_status coatcheck_cookie_config_set_secure(struct coatcheck_cookie_config *config,
+                                                    bool secure);
+
+/**
+ * Sets the `HttpOnly` attribute (default true: scripts cannot read the token).
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile.
+ */
+coatcheck_status coatcheck_cookie_config_set_http_only(struct coatcheck_cookie_config *config,
+                                                       bool http_only);
+
+/**
+ * Sets the `SameSite` attribute: `COATCHECK_SAME_SITE_STRICT`,
+ * `COATCHECK_SAME_SITE_LAX` (default) or `COATCHECK_SAME_SITE_NONE`; any
+ * other number is `COATCHECK_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile.
+ */
+coatcheck_status coatcheck_cookie_config_set_same_site(struct coatcheck_cookie_config *config,
+                                                       coatcheck_same_site same_site);
+
+/**
+ * Sets whether the cookie value is signed with HMAC-SHA256 (default
+ * false). Signed cookies need at least one key
+ * (`coatcheck_cookie_config_add_key`).
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile.
+ */
+coatcheck_status coatcheck_cookie_config_set_signed(struct coatcheck_cookie_config *config,
+                                                    bool signed_);
+
+/**
+ * Appends a signing key (at least 32 bytes). Cookies are signed with the
+ * first key added and accepted under any: to rotate, build a configuration
+ * with the new key first and the old one after it.
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile;
+ * `key` is NULL or points to `len` readable bytes.
+ */
+coatcheck_status coatcheck_cookie_config_add_key(struct coatcheck_cookie_config *config,
+                                                 const uint8_t *key,
+                                                 size_t len);
+
+/**
+ * Sets the name of the JavaScript-readable CSRF cookie (default `XSRF-TOKEN`).
+ *
+ * # Safety
+ * `config` is NULL or a live handle used by no other thread meanwhile;
+ * `name` is NULL or a NUL-terminated string.
+ */
+coatcheck_status coatcheck_cookie_config_set_csrf_cookie_name(struct coatcheck_cookie_config *config,
+                                                              const char *name);
+
+/**
+ * Writes the `Set-Cookie` header value that hands the session's token to
+ * the browser to `*out` (free it with `coatcheck_string_free`). The session
+ * must carry its token (from `create`, `regenerate` or `login`); otherwise
+ * use `coatcheck_http_set_cookie_for`. A "remember me" session gets
+ * `Max-Age`/`Expires` matching its expiry, any other a browser-session
+ * cookie.
+ *
+ * # Safety
+ * `config` is NULL or a live cookie-config handle; `session` is NULL or a
+ * live session handle; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_http_set_cookie(const struct coatcheck_cookie_config *config,
+                                           const struct coatcheck_session *session,
+                                           char **out);
+
+/**
+ * Like `coatcheck_http_set_cookie`, for `token` (the request's token) with
+ * the lifetime of `session`.
+ *
+ * # Safety
+ * `config` is NULL or a live cookie-config handle; `token` is NULL or a
+ * NUL-terminated string; `session` is NULL or a live session handle; `out`
+ * is NULL or writable.
+ */
+coatcheck_status coatcheck_http_set_cookie_for(const struct coatcheck_cookie_config *config,
+                                               const char *token,
+                                               const struct coatcheck_session *session,
+                                               char **out);
+
+/**
+ * Writes the `Set-Cookie` header value that deletes the session cookie to
+ * `*out`; free it with `coatcheck_string_free`.
+ *
+ * # Safety
+ * `config` is NULL or a live cookie-config handle; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_http_clear_cookie(const struct coatcheck_cookie_config *config,
+                                             char **out);
+
+/**
+ * Writes a `Set-Cookie` header value for the JavaScript-readable CSRF cookie
+ * holding `csrf_token` (from `coatcheck_store_csrf_token`) to `*out`; free
+ * it with `coatcheck_string_free`. The page echoes it in an `X-XSRF-TOKEN`
+ * header, which `coatcheck_store_verify_csrf` checks.
+ *
+ * # Safety
+ * `config` is NULL or a live cookie-config handle; `csrf_token` is NULL or
+ * a NUL-terminated string; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_http_csrf_cookie(const struct coatcheck_cookie_config *config,
+                                            const char *csrf_token,
+                                            char **out);
+
+/**
+ * Writes the session token found in a `Cookie` request header to `*out`
+ * (free it with `coatcheck_string_free`), or NULL when the cookie is
+ * absent, malformed, oversized, sent twice, or (signed cookies) not signed
+ * by any of the keys. Not finding a token is `COATCHECK_OK`.
+ *
+ * # Safety
+ * `config` is NULL or a live cookie-config handle; `header` is NULL or a
+ * NUL-terminated string; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_http_token_from_cookie_header(const struct coatcheck_cookie_config *config,
+                                                         const char *header,
+                                                         char **out);
+
+/**
+ * Writes the token of an `Authorization: Bearer TOKEN` header value to
+ * `*out` (free it with `coatcheck_string_free`), or NULL for another
+ * scheme or a malformed value. Not finding a token is `COATCHECK_OK`.
+ *
+ * # Safety
+ * `header` is NULL or a NUL-terminated string; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_http_token_from_authorization(const char *header, char **out);
 
 #ifdef __cplusplus
 }  // extern "C"

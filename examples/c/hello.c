@@ -1,5 +1,5 @@
 /* hello.c: open a store, create a session, set a value, read it back, and
- * print the Set-Cookie header that carries the token.
+ * print the Set-Cookie header that hands the token to the browser.
  *
  *   cargo build --release -p coatcheck-c
  *   cc examples/c/hello.c -Iinclude -Ltarget/release -lcoatcheck -o hello
@@ -20,7 +20,8 @@ int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "hello.redb";
     coatcheck_store *store = NULL;
     coatcheck_session *session = NULL, *again = NULL;
-    char *token = NULL, *theme = NULL;
+    coatcheck_cookie_config *cookies = NULL;
+    char *token = NULL, *theme = NULL, *set_cookie = NULL;
     coatcheck_status status;
     int rc = 1;
 
@@ -47,10 +48,19 @@ int main(int argc, char **argv) {
     }
     coatcheck_session_get_json(again, "theme", &theme);
     printf("theme = %s\n", theme);
-    printf("Set-Cookie: session=%s; Path=/; Secure; HttpOnly; SameSite=Lax\n", token);
+
+    /* The response hands the token to the browser (Secure, HttpOnly, Lax). */
+    if ((status = coatcheck_cookie_config_new(&cookies)) != COATCHECK_OK ||
+        (status = coatcheck_http_set_cookie(cookies, session, &set_cookie)) != COATCHECK_OK) {
+        fail("set_cookie", status);
+        goto done;
+    }
+    printf("Set-Cookie: %s\n", set_cookie);
     rc = 0;
 
 done:
+    coatcheck_string_free(set_cookie);
+    coatcheck_cookie_config_free(cookies);
     coatcheck_string_free(theme);
     coatcheck_string_free(token);
     coatcheck_session_free(again);

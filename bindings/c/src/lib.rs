@@ -30,6 +30,7 @@ mod session;
 mod status;
 mod store;
 mod strings;
+mod web;
 
 pub use error::{coatcheck_last_error_message, coatcheck_last_error_reason};
 pub use options::*;
@@ -37,3 +38,4 @@ pub use session::*;
 pub use status::*;
 pub use store::*;
 pub use strings::*;
+pub use web::*;

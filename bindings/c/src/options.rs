@@ -159,9 +159,11 @@ pub unsafe extern "C" fn coatcheck_options_set_ttl_basis(
             COATCHECK_TTL_LAST_ACCESS => TtlBasis::LastAccess,
             COATCHECK_TTL_LAST_UPDATE => TtlBasis::LastUpdate,
             COATCHECK_TTL_CREATED => TtlBasis::Created,
-            other => return Err(Failure::invalid(format!(
+            other => {
+                return Err(Failure::invalid(format!(
                 "options_set_ttl_basis: invalid argument: {other} is not a COATCHECK_TTL_* value"
-            ))),
+            )))
+            }
         };
         Ok(())
     })

@@ -1,6 +1,8 @@
 //! What the store keeps per session id: a live session, or the small record
 //! of why a session ended.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
@@ -13,7 +15,7 @@ use crate::value::Data;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct LiveRecord {
     pub(crate) user: Option<String>,
-    pub(crate) data: Data,
+    pub(crate) data: Arc<Data>,
     pub(crate) flash: Data,
     pub(crate) created_at: Timestamp,
     pub(crate) last_access: Timestamp,

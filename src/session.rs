@@ -117,7 +117,7 @@ pub struct Session {
     pub(crate) id: SessionId,
     pub(crate) token: Option<Token>,
     pub(crate) user: Option<String>,
-    pub(crate) data: Data,
+    pub(crate) data: std::sync::Arc<Data>,
     pub(crate) flash_keys: usize,
     pub(crate) created_at: Timestamp,
     pub(crate) last_access: Timestamp,
@@ -154,7 +154,7 @@ impl Session {
 
     /// The data, taken out of the session.
     pub fn into_data(self) -> Data {
-        self.data
+        std::sync::Arc::try_unwrap(self.data).unwrap_or_else(|shared| Data::clone(&shared))
     }
 
     /// One value of the data.

@@ -232,7 +232,7 @@ impl Store {
                     if live.data.get(&key) == Some(&value) {
                         return Ok(Outcome::Unchanged(()));
                     }
-                    live.data.insert(key, value);
+                    Arc::make_mut(&mut live.data).insert(key, value);
                     Ok(Outcome::Versioned(()))
                 })
         })()
@@ -245,7 +245,7 @@ impl Store {
         (|| {
             self.inner
                 .mutate(self.inner.parse(token)?, true, move |live, _| {
-                    Ok(match live.data.remove(&key) {
+                    Ok(match Arc::make_mut(&mut live.data).remove(&key) {
                         Some(old) => Outcome::Versioned(Some(old)),
                         None => Outcome::Unchanged(None),
                     })
@@ -278,9 +278,9 @@ impl Store {
             let id = self.inner.parse(token)?;
             loop {
                 let current = self.inner.read_id(&id, false, None)?;
-                let mut data = current.data.clone();
+                let mut data = Data::clone(&current.data);
                 let out = f(&mut data);
-                if data == current.data {
+                if data == *current.data {
                     return Ok(out);
                 }
                 match self.inner.replace_data(id, current.version, data) {
@@ -839,10 +839,10 @@ impl Inner {
             if live.version != version {
                 return Err(Error::conflict(version, live.version));
             }
-            if live.data == data {
+            if *live.data == data {
                 return Ok(Outcome::Unchanged(live.version));
             }
-            live.data = data;
+            live.data = Arc::new(data);
             Ok(Outcome::Versioned(live.version + 1))
         })
     }
@@ -874,7 +874,7 @@ impl Inner {
                 }
                 let mut live = LiveRecord {
                     user: new.user,
-                    data: new.data,
+                    data: Arc::new(new.data),
                     flash: Data::new(),
                     created_at: now,
                     last_access: now,
@@ -926,7 +926,7 @@ impl Inner {
                 if let Some(user) = &user {
                     if live.user.as_deref() != Some(user.as_str()) {
                         if live.user.is_some() {
-                            next.data.clear();
+                            next.data = Arc::default();
                             next.flash.clear();
                         }
                         next.user = Some(user.clone());

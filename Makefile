@@ -6,10 +6,10 @@
 #
 CARGO ?= cargo
 
-# Each face (bindings/c, bindings/python, …) brings a make fragment that
+# Each face (bindings/c, bindings/python, …) brings make fragments (*.mk) that
 # defines its test target and adds it to FACE_TESTS.
 FACE_TESTS :=
--include $(sort $(wildcard bindings/*/test.mk))
+-include $(sort $(wildcard bindings/*/*.mk))
 
 .PHONY: demo test test-rust lint fmt bench clean
 

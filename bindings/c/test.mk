@@ -6,13 +6,16 @@
 #   make bench-c    get/set_json through the C ABI vs the same calls in Rust
 #   make example-c  build and run examples/c/hello.c (shared and static)
 
-C_LIBDIR   := target/debug
-C_OUT      := target/c
+# Cargo's target directory (honours CARGO_TARGET_DIR, as cargo does).
+C_TARGET   := $(or $(CARGO_TARGET_DIR),target)
+C_LIBDIR   := $(C_TARGET)/debug
+C_RELDIR   := $(C_TARGET)/release
+C_OUT      := $(C_TARGET)/c
 C_CC       ?= gcc
 C_CXX      ?= g++
 C_CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -Iinclude
 C_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -g -Iinclude
-C_LDFLAGS  := -L$(C_LIBDIR) -lcoatcheck -lpthread -Wl,-rpath,$(CURDIR)/$(C_LIBDIR)
+C_LDFLAGS  := -L$(C_LIBDIR) -lcoatcheck -lpthread -Wl,-rpath,$(abspath $(C_LIBDIR))
 # What a static libcoatcheck.a needs (rustc --print native-static-libs).
 C_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 C_VALGRIND := valgrind -q --leak-check=full --error-exitcode=1 \
@@ -63,3 +66,18 @@ example-c: c-lib
 	$(C_CC) $(C_CFLAGS) examples/c/hello.c -o $(C_OUT)/hello-static $(C_LIBDIR)/libcoatcheck.a $(C_STATIC_LIBS)
 	$(C_OUT)/hello $(C_OUT)/hello.redb && rm -f $(C_OUT)/hello.redb
 	$(C_OUT)/hello-static $(C_OUT)/hello.redb && rm -f $(C_OUT)/hello.redb
+
+# get and set_json through the C ABI vs the same calls in Rust, one run.
+bench-c:
+	$(CARGO) build --release -p coatcheck-c
+	$(CARGO) build --release -p coatcheck-c --example bench_rust
+	@mkdir -p $(C_OUT)
+	$(C_CC) -std=c11 -O2 -Wall -Wextra -Werror -Iinclude benches/c/bench.c -o $(C_OUT)/bench \
+	  -L$(C_RELDIR) -lcoatcheck -Wl,-rpath,$(abspath $(C_RELDIR))
+	@$(C_OUT)/bench > $(C_OUT)/bench-c.txt
+	@$(C_RELDIR)/examples/bench_rust > $(C_OUT)/bench-rust.txt
+	@cat $(C_OUT)/bench-c.txt $(C_OUT)/bench-rust.txt
+	@awk '{v[$$1" "$$2]=$$3} END { \
+	  printf "get:      C %.0f ns, Rust %.0f ns, C/Rust = %.2f\n", v["c get_ns"], v["rust get_ns"], v["c get_ns"]/v["rust get_ns"]; \
+	  printf "set_json: C %.0f ns, Rust set %.0f ns, C/Rust = %.2f\n", v["c set_json_ns"], v["rust set_ns"], v["c set_json_ns"]/v["rust set_ns"] }' \
+	  $(C_OUT)/bench-c.txt $(C_OUT)/bench-rust.txt

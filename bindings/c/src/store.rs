@@ -317,10 +317,11 @@ pub unsafe extern "C" fn coatcheck_store_set_json(
     key: *const c_char,
     value_json: *const c_char,
 ) -> coatcheck_status {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
-            // SAFETY: `key` and `value_json` are NULL or NUL-terminated (this function's contract).
             let (key, json) = (str_arg(key, "key")?, str_arg(value_json, "value_json")?);
             let value = Value::from_json_str(json).map_err(|e| Failure::core(e, "set"))?;
             store.set(token, key, value)?;
@@ -345,7 +346,9 @@ pub unsafe extern "C" fn coatcheck_store_remove(
 ) -> coatcheck_status {
     // SAFETY: `out_old_json` is NULL or writable (this function's contract).
     let out = unsafe { opt_out_ptr(out_old_json, std::ptr::null_mut()) };
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             let key = str_arg(key, "key")?;
@@ -375,7 +378,9 @@ pub unsafe extern "C" fn coatcheck_store_replace_if_json(
 ) -> coatcheck_status {
     // SAFETY: `out_version` is NULL or writable (this function's contract).
     let out = unsafe { opt_out_ptr(out_version, 0) };
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             let text = str_arg(data_json, "data_json")?;
@@ -403,7 +408,9 @@ pub unsafe extern "C" fn coatcheck_store_destroy(
 ) -> coatcheck_status {
     // SAFETY: `out_ended` is NULL or writable (this function's contract).
     let out = unsafe { opt_out_ptr(out_ended, false) };
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             let ended = store.destroy(token)?;
@@ -428,7 +435,9 @@ pub unsafe extern "C" fn coatcheck_store_logout(
 ) -> coatcheck_status {
     // SAFETY: `out_ended` is NULL or writable (this function's contract).
     let out = unsafe { opt_out_ptr(out_ended, false) };
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             let ended = store.logout(token)?;
@@ -500,7 +509,9 @@ pub unsafe extern "C" fn coatcheck_store_flash_json(
     key: *const c_char,
     value_json: *const c_char,
 ) -> coatcheck_status {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             let (key, json) = (str_arg(key, "key")?, str_arg(value_json, "value_json")?);
@@ -529,7 +540,9 @@ pub unsafe extern "C" fn coatcheck_store_take_flash_json(
         Ok(out) => out,
         Err(failure) => return failure.report(),
     };
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             let flash = store.take_flash(token)?;
@@ -552,7 +565,9 @@ pub unsafe extern "C" fn coatcheck_store_set_lifetime_ms(
     idle_ms: u64,
     absolute_ms: u64,
 ) -> coatcheck_status {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             store.set_lifetime(token, Lifetime::new(millis(idle_ms), millis(absolute_ms)))?;
@@ -573,7 +588,9 @@ pub unsafe extern "C" fn coatcheck_store_set_remember(
     token: *const c_char,
     remember: bool,
 ) -> coatcheck_status {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             store.set_remember(token, remember)?;
@@ -596,7 +613,9 @@ pub unsafe extern "C" fn coatcheck_store_set_meta(
     user_agent: *const c_char,
     label: *const c_char,
 ) -> coatcheck_status {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         token_call(store, token, |store, token| {
             let meta = Meta {
@@ -729,7 +748,9 @@ pub unsafe extern "C" fn coatcheck_store_destroy_user_except(
     keep_id: *const c_char,
     out_count: *mut usize,
 ) -> coatcheck_status {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
     unsafe {
         user_count_call(store, user, out_count, |s, u| {
             let keep = parse_id(str_arg(keep_id, "keep_id")?, "destroy_user_except")?;

@@ -31,7 +31,7 @@ test-python: python-develop
 	@rc=0; $(PY_BIN)/python -m pytest -q tests/python || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "test-python: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
-	$(PY_BIN)/python -m mypy --strict tests/python
+	$(PY_BIN)/python -m mypy --strict tests/python examples/python/quickstart.py benches/python/bench.py
 
 bench-python: PY_DEVELOP_FLAGS = --release
 bench-python: python-develop

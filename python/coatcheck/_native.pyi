@@ -255,7 +255,8 @@ class Transaction:
         exc_type: Optional[type[BaseException]],
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
-    ) -> bool: ...
+    ) -> None:
+        """Writes the data back on a clean exit (see ``Store.transaction``)."""
 
 class Store:
     """A session store: one redb file (or memory), owned by this process.
@@ -475,8 +476,8 @@ class Store:
         exc_type: Optional[type[BaseException]],
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
-    ) -> bool:
-        """Closes the store."""
+    ) -> None:
+        """Closes the store; exceptions propagate."""
 
 def _bench(store: Store, n: int) -> Dict[str, float]:
     """Times ``n`` creates, gets and sets made in Rust on ``store``:

@@ -1,0 +1,325 @@
+"""Starlette and FastAPI sessions on coatcheck: ASGI middleware.
+
+::
+
+    from fastapi import Depends, FastAPI, Request
+    import coatcheck.starlette as ccs
+
+    app = FastAPI()
+    app.add_middleware(ccs.SessionMiddleware, store="sessions.redb")
+
+    @app.post("/login")
+    async def login(request: Request):
+        ...                                          # check the password
+        await ccs.login(request, "ada")              # new token, cart kept
+        return {"ok": True}
+
+    @app.get("/devices")
+    async def devices(sessions=Depends(ccs.user_sessions)):
+        return [s.id for s in sessions]
+
+``request.session`` is a dict that tracks ``accessed`` and ``modified`` like
+Starlette's own; the cookie options are those of Starlette's
+``SessionMiddleware`` (``session_cookie``, ``max_age``, ``path``,
+``same_site``, ``https_only``, ``domain``, ``partitioned``), without a
+``secret_key``: the cookie holds only the coatcheck token, the data stays on
+the server. A missing, bogus, expired or ended cookie gives an empty
+session, never an error; ``Set-Cookie`` is sent only when the session was
+modified (or an emptied session's cookie is deleted).
+
+Saves write only the keys the request changed (values changed in place
+included), atomically, so concurrent requests changing different keys keep
+both changes; a session ended while the request ran is not brought back.
+Engine calls run in a worker thread (``anyio.to_thread``), so that a write
+waiting on the disk never blocks the event loop.
+
+``store`` is a ``coatcheck.Store``, or a path (None: in memory) of a store
+opened lazily, in the serving process, on the first request, with
+``store_options`` (``idle_timeout`` defaults to ``max_age``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from functools import partial
+from typing import Any, Callable, Dict, List, Literal, Optional, TypeVar, Union
+
+from anyio import to_thread
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.sessions import Session as _StarletteSession
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from coatcheck._adapters import ProcessStore, apply_changes, diff
+from coatcheck._errors import InvalidToken, SessionNotFound
+from coatcheck._native import Session, Store
+
+__all__ = [
+    "CoatcheckSession",
+    "SessionMiddleware",
+    "csrf_token",
+    "get_store",
+    "login",
+    "logout",
+    "logout_other_devices",
+    "regenerate",
+    "user_sessions",
+    "verify_csrf",
+]
+
+_R = TypeVar("_R")
+_STORE_KEY = "coatcheck.store"
+_TEN_YEARS = timedelta(days=3650)
+
+
+async def _run(func: Callable[..., _R], *args: Any) -> _R:
+    return await to_thread.run_sync(partial(func, *args))
+
+
+class CoatcheckSession(_StarletteSession):
+    """``request.session``: Starlette's tracked dict, plus the coatcheck
+    ``token`` (None until created), ``id`` and ``user``."""
+
+    def __init__(
+        self,
+        data: Optional[Dict[str, Any]] = None,
+        token: Optional[str] = None,
+        *,
+        id: Optional[str] = None,
+        user: Optional[str] = None,
+    ) -> None:
+        super().__init__(data or {})
+        self.token = token
+        self.id = id
+        self.user = user
+        self._cc_original: Dict[str, Any] = dict(data or {})
+        self._cc_keep = False  # created by a helper: kept even while empty
+
+
+class SessionMiddleware:
+    """Server-side sessions for Starlette and FastAPI (see the module doc)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: Union[Store, str, "os.PathLike[str]", None] = "sessions.redb",
+        *,
+        store_options: Optional[Dict[str, Any]] = None,
+        session_cookie: str = "session",
+        max_age: Optional[int] = 14 * 24 * 60 * 60,
+        path: str = "/",
+        same_site: Literal["lax", "strict", "none"] = "lax",
+        https_only: bool = False,
+        domain: Optional[str] = None,
+        partitioned: bool = False,
+    ) -> None:
+        self.app = app
+        if isinstance(store, Store):
+            given = store
+            self._store = ProcessStore(lambda: given)
+        else:
+            file = None if store is None else os.fspath(store)
+            options: Dict[str, Any] = {
+                "idle_timeout": max_age or 14 * 24 * 60 * 60,
+                "absolute_timeout": max(timedelta(seconds=max_age or 0), _TEN_YEARS),
+                "ttl_basis": "last_update",  # the cookie counts from the last change
+            }
+            options.update(store_options or {})
+            self._store = ProcessStore(lambda: Store(file, **options))
+        self.session_cookie = session_cookie
+        self.max_age = max_age
+        self.path = path
+        self.security_flags = "httponly; samesite=" + same_site
+        if https_only:
+            self.security_flags += "; secure"
+        if domain is not None:
+            self.security_flags += f"; domain={domain}"
+        if partitioned:
+            self.security_flags += "; partitioned"
+
+    @property
+    def store(self) -> Store:
+        """The store, opened on first use in this process."""
+        return self._store.get()
+
+    def close(self) -> None:
+        """Closes a store this middleware opened (it reopens on next use)."""
+        self._store.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        store = self.store
+        scope[_STORE_KEY] = store
+        token = HTTPConnection(scope).cookies.get(self.session_cookie)
+        had_cookie = bool(token)
+        session = CoatcheckSession()
+        if token:
+            try:
+                s = await _run(store.get, token)
+            except (SessionNotFound, InvalidToken):
+                pass
+            else:
+                session = CoatcheckSession(s.data, token, id=s.id, user=s.user)
+        scope["session"] = session
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await self._save(store, session, had_cookie, MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+    async def _save(
+        self, store: Store, session: CoatcheckSession, had_cookie: bool, headers: MutableHeaders
+    ) -> None:
+        if session.accessed:
+            headers.add_vary_header("Cookie")
+        if not session and not session._cc_keep:
+            if session.modified:
+                if session.token is not None:
+                    await _run(store.destroy, session.token)
+                if had_cookie or session.token is not None:
+                    headers.append("Set-Cookie", self._cookie("null", clear=True))
+            return
+        if session.token is None:
+            if not session.modified:
+                return
+            await _run(_create, store, session)
+        else:
+            sets, removes = diff(session._cc_original, session)
+            if sets or removes:
+                try:
+                    await _run(apply_changes, store, session.token, sets, removes)
+                except SessionNotFound:  # ended meanwhile: not brought back
+                    headers.append("Set-Cookie", self._cookie("null", clear=True))
+                    return
+                session._cc_original = dict(session)
+        if session.modified:
+            assert session.token is not None
+            headers.append("Set-Cookie", self._cookie(session.token))
+
+    def _cookie(self, value: str, *, clear: bool = False) -> str:
+        if clear:
+            lifetime = "expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+        else:
+            lifetime = f"Max-Age={self.max_age}; " if self.max_age is not None else ""
+        return f"{self.session_cookie}={value}; path={self.path}; {lifetime}{self.security_flags}"
+
+
+def _create(store: Store, session: CoatcheckSession) -> None:
+    _adopt(session, store.create(data=dict(session)))
+
+
+def _adopt(session: CoatcheckSession, s: Session) -> None:
+    session.token = s.token
+    session.id = s.id
+    session.user = s.user
+    session._cc_original = s.data
+    session._cc_keep = True
+    session.mark_modified()
+
+
+def get_store(conn: HTTPConnection) -> Store:
+    """The store of the ``SessionMiddleware`` serving this request (a
+    FastAPI dependency too)."""
+    store = conn.scope.get(_STORE_KEY)
+    if not isinstance(store, Store):
+        raise RuntimeError("coatcheck.starlette.SessionMiddleware is not installed")
+    return store
+
+
+def _session(conn: HTTPConnection) -> CoatcheckSession:
+    session = conn.session
+    if not isinstance(session, CoatcheckSession):
+        raise RuntimeError("coatcheck.starlette.SessionMiddleware is not installed")
+    return session
+
+
+def _flush(store: Store, session: CoatcheckSession) -> str:
+    """Writes what the request changed so far (creating the session if it
+    is new); returns the token."""
+    if session.token is None:
+        _create(store, session)
+    else:
+        sets, removes = diff(session._cc_original, session)
+        apply_changes(store, session.token, sets, removes)
+        session._cc_original = dict(session)
+    assert session.token is not None
+    return session.token
+
+
+async def regenerate(conn: HTTPConnection) -> None:
+    """A new token for the same data; the old one stops working at once
+    (OWASP: renew the id on any privilege change)."""
+    store, session = get_store(conn), _session(conn)
+
+    def work() -> None:
+        _adopt(session, store.regenerate(_flush(store, session)))
+
+    await _run(work)
+
+
+async def login(conn: HTTPConnection, user: str) -> None:
+    """Attaches ``user``, keeping the data (the cart), with a new token
+    (unless the store has ``regenerate_on_login=False``)."""
+    store, session = get_store(conn), _session(conn)
+
+    def work() -> None:
+        s = store.login(_flush(store, session), str(user))
+        session.user = s.user
+        if s.token is not None:
+            _adopt(session, s)
+
+    await _run(work)
+
+
+async def logout(conn: HTTPConnection) -> None:
+    """Ends the session: record destroyed, cookie deleted."""
+    session = _session(conn)
+    if session.token is not None:
+        await _run(get_store(conn).logout, session.token)
+    session.clear()
+    session._cc_keep = False
+    session.token = session.id = session.user = None
+
+
+async def user_sessions(conn: HTTPConnection) -> List[Session]:
+    """The live sessions of the session's user (none if anonymous), most
+    recently used first. A FastAPI dependency:
+    ``sessions = Depends(coatcheck.starlette.user_sessions)``."""
+    session = _session(conn)
+    if session.user is None:
+        return []
+    return await _run(get_store(conn).sessions_of, session.user)
+
+
+async def logout_other_devices(conn: HTTPConnection) -> int:
+    """Ends every session of the session's user but this one; how many."""
+    session = _session(conn)
+    if session.user is None or session.id is None:
+        return 0
+    return await _run(get_store(conn).destroy_user_except, session.user, session.id)
+
+
+async def csrf_token(conn: HTTPConnection) -> str:
+    """A CSRF token of this session (masked anew each call), creating the
+    session if it is new. Send it in a form field or ``X-CSRFToken``."""
+    store, session = get_store(conn), _session(conn)
+    return await _run(lambda: store.csrf_token(_flush(store, session)))
+
+
+async def verify_csrf(conn: HTTPConnection, candidate: Optional[str] = None) -> bool:
+    """Whether ``candidate`` (default: the ``X-CSRFToken`` or ``X-XSRF-TOKEN``
+    header) is a CSRF token of this session; constant time."""
+    if candidate is None:
+        candidate = conn.headers.get("X-CSRFToken") or conn.headers.get("X-XSRF-TOKEN")
+    session = _session(conn)
+    if not candidate or session.token is None:
+        return False
+    try:
+        return await _run(get_store(conn).verify_csrf, session.token, candidate)
+    except (SessionNotFound, InvalidToken):
+        return False

@@ -1,0 +1,217 @@
+"""``coatcheck.starlette.SessionMiddleware`` against Starlette's own
+``SessionMiddleware`` contract, through Starlette's ``TestClient`` and a
+FastAPI app (the dependency for the user's sessions)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, Iterator, List, Optional
+
+import anyio
+import pytest
+from fastapi import Depends, FastAPI, Request, Response
+from starlette.testclient import TestClient
+
+import coatcheck
+import coatcheck.starlette as ccs
+
+EVENTS: Dict[str, threading.Event] = {}
+
+
+def make_app(store: coatcheck.Store, **cookie: Any) -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(ccs.SessionMiddleware, store=store, **cookie)
+
+    @app.get("/noop")
+    async def noop() -> str:
+        return "nothing"
+
+    @app.get("/read")
+    async def read(request: Request) -> Dict[str, Any]:
+        return dict(request.session)
+
+    @app.get("/write")
+    async def write(request: Request) -> Dict[str, Any]:
+        request.session.update(request.query_params)
+        return dict(request.session)
+
+    @app.get("/remove/{key}")
+    async def remove(request: Request, key: str) -> str:
+        request.session.pop(key, None)
+        return "removed"
+
+    @app.get("/clear")
+    async def clear(request: Request) -> str:
+        request.session.clear()
+        return "cleared"
+
+    @app.get("/login/{user}")
+    async def login(request: Request, user: str) -> str:
+        await ccs.login(request, user)
+        return "in"
+
+    @app.get("/devices")
+    async def devices(
+        request: Request, sessions: List[coatcheck.Session] = Depends(ccs.user_sessions)
+    ) -> Dict[str, Any]:
+        return {"this": request.session.id, "ids": [s.id for s in sessions]}  # type: ignore[attr-defined]
+
+    @app.get("/logout-others")
+    async def logout_others(request: Request) -> int:
+        return await ccs.logout_other_devices(request)
+
+    @app.get("/csrf")
+    async def csrf(request: Request) -> Response:
+        return Response(await ccs.csrf_token(request))
+
+    @app.post("/form")
+    async def form(request: Request) -> Response:
+        return Response(status_code=200 if await ccs.verify_csrf(request) else 403)
+
+    @app.get("/overlap/{key}")
+    async def overlap(request: Request, key: str) -> str:
+        request.session.get("anything")
+        # Both requests have loaded the session before either changes it.
+        EVENTS[key].set()
+        other = "right" if key == "left" else "left"
+        await anyio.to_thread.run_sync(EVENTS[other].wait, 10)
+        request.session[key] = "done"
+        return "ok"
+
+    return app
+
+
+@pytest.fixture
+def store(clock: coatcheck.ManualClock) -> Iterator[coatcheck.Store]:
+    with coatcheck.Store(clock=clock, sweep_interval=None, ttl_basis="last_update",
+                         idle_timeout=14 * 24 * 3600, absolute_timeout=90 * 24 * 3600) as s:
+        yield s
+
+
+@pytest.fixture
+def client(store: coatcheck.Store) -> Iterator[TestClient]:
+    with TestClient(make_app(store)) as c:
+        yield c
+
+
+def token(c: TestClient) -> Optional[str]:
+    return c.cookies.get("session")
+
+
+def test_a_request_that_never_touches_the_session_sets_no_cookie_and_writes_nothing(
+    client: TestClient, store: coatcheck.Store
+) -> None:
+    r = client.get("/noop")
+    assert "set-cookie" not in r.headers and "vary" not in r.headers
+    assert store.count() == 0
+
+
+def test_reading_varies_on_cookie_but_sets_none(client: TestClient, store: coatcheck.Store) -> None:
+    r = client.get("/read")
+    assert r.json() == {} and r.headers["vary"] == "Cookie"
+    assert "set-cookie" not in r.headers
+    assert store.count() == 0
+
+
+def test_first_write_sets_a_cookie_like_starlettes(client: TestClient, store: coatcheck.Store) -> None:
+    r = client.get("/write", params={"theme": "dark"})
+    header = r.headers["set-cookie"]
+    assert "path=/" in header and "Max-Age=1209600" in header
+    assert "httponly" in header and "samesite=lax" in header and "secure" not in header
+    assert store.peek(token(client) or "").data == {"theme": "dark"}
+
+
+def test_later_requests_read_change_and_remove(client: TestClient, store: coatcheck.Store) -> None:
+    client.get("/write", params={"a": "1", "b": "2"})
+    t = token(client)
+    assert client.get("/read").json() == {"a": "1", "b": "2"}
+    client.get("/write", params={"a": "changed"})
+    r = client.get("/remove/b")
+    assert "set-cookie" in r.headers
+    assert client.get("/read").json() == {"a": "changed"}
+    assert token(client) == t
+    assert store.peek(t or "").data == {"a": "changed"}
+
+
+def test_cookie_options_mirror_starlettes(store: coatcheck.Store) -> None:
+    app = make_app(store, session_cookie="sid", max_age=None, path="/app",
+                   same_site="strict", https_only=True, domain="example.com")
+    with TestClient(app, base_url="https://example.com") as c:
+        header = c.get("/write", params={"a": "1"}).headers["set-cookie"]
+    assert header.startswith("sid=") and "Max-Age" not in header
+    for part in ["path=/app", "samesite=strict", "secure", "domain=example.com"]:
+        assert part in header
+
+
+def test_a_bogus_cookie_gives_an_empty_session(store: coatcheck.Store) -> None:
+    for bogus in ["nonsense", "x" * 43, "a" * 600]:
+        with TestClient(make_app(store), cookies={"session": bogus}) as c:
+            r = c.get("/read")
+            assert r.status_code == 200 and r.json() == {}
+            r = c.get("/write", params={"k": "v"})
+            fresh = r.cookies.get("session") or ""
+            assert fresh != bogus
+            assert store.peek(fresh).data == {"k": "v"}
+
+
+def test_expiry_after_max_age_without_change(
+    client: TestClient, store: coatcheck.Store, clock: coatcheck.ManualClock
+) -> None:
+    client.get("/write", params={"a": "1"})
+    clock.advance(14 * 24 * 3600 - 60)
+    assert client.get("/read").json() == {"a": "1"}
+    clock.advance(61)
+    assert client.get("/read").json() == {}
+
+
+def test_clearing_deletes_cookie_and_record(client: TestClient, store: coatcheck.Store) -> None:
+    client.get("/write", params={"a": "1"})
+    r = client.get("/clear")
+    assert "session=null" in r.headers["set-cookie"] and "1970" in r.headers["set-cookie"]
+    assert store.count() == 0
+
+
+def test_login_regenerates_and_the_dependency_lists_the_users_sessions(
+    store: coatcheck.Store,
+) -> None:
+    app = make_app(store)
+    with TestClient(app) as laptop, TestClient(app) as phone:
+        laptop.get("/write", params={"cart": "apple"})
+        before = token(laptop) or ""
+        laptop.get("/login/ada")
+        phone.get("/login/ada")
+        after = token(laptop) or ""
+        assert after != before
+        with pytest.raises(coatcheck.SessionRevoked):
+            store.peek(before)
+        assert store.peek(after).data == {"cart": "apple"}
+        seen = laptop.get("/devices").json()
+        assert len(seen["ids"]) == 2 and seen["this"] in seen["ids"]
+        assert laptop.get("/logout-others").json() == 1
+        assert phone.get("/read").json() == {}
+
+
+def test_csrf_round_trip(client: TestClient) -> None:
+    t = client.get("/csrf").text
+    assert token(client) is not None
+    assert client.post("/form", headers={"X-CSRFToken": t}).status_code == 200
+    assert client.post("/form", headers={"X-CSRFToken": "forged"}).status_code == 403
+
+
+def test_two_overlapping_requests_changing_different_keys_both_keep_their_change(
+    store: coatcheck.Store,
+) -> None:
+    app = make_app(store)
+    with TestClient(app) as c:
+        c.get("/write", params={"base": "1"})
+        t = token(c) or ""
+    EVENTS.update(left=threading.Event(), right=threading.Event())
+
+    def one(key: str) -> int:
+        with TestClient(app, cookies={"session": t}) as other:
+            return other.get(f"/overlap/{key}").status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(one, ["left", "right"])) == [200, 200]
+    assert store.peek(t).data == {"base": "1", "left": "done", "right": "done"}

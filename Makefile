@@ -21,10 +21,12 @@ test: test-rust lint $(FACE_TESTS)
 test-rust:
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	$(CARGO) test -p coatcheck --features tower-sessions --test tower
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p coatcheck --all-targets --features tower-sessions -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

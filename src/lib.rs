@@ -69,6 +69,8 @@ mod store;
 mod sweeper;
 mod token;
 mod touch;
+#[cfg(feature = "tower-sessions")]
+pub mod tower;
 mod user_index;
 mod value;
 mod writer;

@@ -858,6 +858,16 @@ impl Inner {
             lifetime.validate("lifetime")?;
         }
         let token = self.tokens.generate(self.now())?;
+        self.create_with_token(token, new)
+    }
+
+    /// Creates a session under a token made elsewhere (tower-sessions ids).
+    /// The caller has validated `new`.
+    pub(crate) fn create_with_token(
+        self: &Arc<Self>,
+        token: Token,
+        new: NewSession,
+    ) -> Result<Session> {
         let id = token.id();
         let mut csrf_secret = [0u8; 32];
         fill_random(&mut csrf_secret)?;

@@ -167,7 +167,9 @@ class SessionStore(SessionBase):
         super().__init__(session_key)
         # The data as loaded or last saved, to tell what a request changed;
         # None when unknown (after ``clear()``): a save then replaces it all.
-        self._cc_original: Optional[Dict[str, Any]] = None
+        # Right after a load it is read from the loaded snapshot, at save.
+        self._cc_original_data: Optional[Dict[str, Any]] = None
+        self._cc_loaded: Optional[Session] = None
         self._cc_user: Optional[str] = None
         self._cc_id: Optional[str] = None
         self._cc_created: Optional[datetime] = None
@@ -345,8 +347,18 @@ class SessionStore(SessionBase):
 
     # -- internals -----------------------------------------------------------
 
+    @property
+    def _cc_original(self) -> Optional[Dict[str, Any]]:
+        if self._cc_loaded is not None:  # a second copy only when needed
+            self._cc_original_data, self._cc_loaded = self._cc_loaded.data, None
+        return self._cc_original_data
+
+    @_cc_original.setter
+    def _cc_original(self, value: Optional[Dict[str, Any]]) -> None:
+        self._cc_original_data, self._cc_loaded = value, None
+
     def _remember(self, s: Session) -> None:
-        self._cc_original = s.data
+        self._cc_loaded = s
         self._cc_user = s.user
         self._cc_id = s.id
         self._cc_created = s.created_at

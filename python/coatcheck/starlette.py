@@ -95,6 +95,7 @@ class CoatcheckSession(_StarletteSession):
         self.user = user
         self._cc_original: Dict[str, Any] = dict(data or {})
         self._cc_keep = False  # created by a helper: kept even while empty
+        self._cc_meta: Dict[str, Optional[str]] = {}  # ip, user_agent of new sessions
 
 
 class SessionMiddleware:
@@ -163,6 +164,11 @@ class SessionMiddleware:
                 pass
             else:
                 session = CoatcheckSession(s.data, token, id=s.id, user=s.user)
+        conn = HTTPConnection(scope)
+        session._cc_meta = {
+            "ip": conn.client.host if conn.client else None,
+            "user_agent": conn.headers.get("user-agent"),
+        }
         scope["session"] = session
 
         async def send_wrapper(message: Message) -> None:
@@ -210,7 +216,11 @@ class SessionMiddleware:
 
 
 def _create(store: Store, session: CoatcheckSession) -> None:
-    _adopt(session, store.create(data=dict(session)))
+    meta = session._cc_meta
+    _adopt(
+        session,
+        store.create(data=dict(session), ip=meta.get("ip"), user_agent=meta.get("user_agent")),
+    )
 
 
 def _adopt(session: CoatcheckSession, s: Session) -> None:

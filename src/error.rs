@@ -179,8 +179,16 @@ impl Error {
         }
     }
 
-    /// Names the operation that failed (kept if one is already named).
-    pub(crate) fn during(mut self, op: &'static str) -> Error {
+    /// Names the operation that failed, unless one is named already. For
+    /// faces and adapters that call helpers such as
+    /// [`Value::from_json_str`](crate::Value::from_json_str) on behalf of an
+    /// operation of their own.
+    ///
+    /// ```
+    /// let err = coatcheck::Value::from_json_str("{").unwrap_err().during("set_json");
+    /// assert!(err.to_string().starts_with("set_json: invalid argument: invalid JSON"));
+    /// ```
+    pub fn during(mut self, op: &'static str) -> Error {
         if self.op.is_empty() {
             self.op = op;
         }

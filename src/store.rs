@@ -792,6 +792,19 @@ impl Inner {
                     next.version += 1;
                     next.last_update = now;
                 }
+                if inner.config.destroy_when_empty
+                    && versioned
+                    && next.user.is_none()
+                    && next.data.is_empty()
+                    && next.flash.is_empty()
+                {
+                    // An anonymous session that became empty (Curveball's
+                    // lazy sessions): remove it; the caller clears the cookie.
+                    view.delete(&id)?;
+                    inner.touches.forget(&id);
+                    *out.lock() = Some(value);
+                    return Ok(());
+                }
                 inner.commit_live(view, id, next, last_access.max(now))?;
                 *out.lock() = Some(value);
                 Ok(())
@@ -801,8 +814,7 @@ impl Inner {
         take(&slot)
     }
 
-    /// Checks the size of a changed session and writes it (or removes it,
-    /// for an emptied anonymous session under `destroy_when_empty`).
+    /// Checks the size of a changed session and writes it.
     pub(crate) fn commit_live(
         &self,
         view: &mut dyn WriteView,
@@ -816,15 +828,6 @@ impl Inner {
                 "the session's data would take {size} bytes, more than max_value_bytes ({})",
                 self.config.max_value_bytes
             )));
-        }
-        if self.config.destroy_when_empty
-            && next.user.is_none()
-            && next.data.is_empty()
-            && next.flash.is_empty()
-        {
-            view.delete(&id)?;
-            self.touches.forget(&id);
-            return Ok(());
         }
         next.last_access = last_access;
         next.expires_at = self.expiry(&next, last_access);

@@ -85,8 +85,9 @@ impl Value {
         }
     }
 
-    /// Reads the JSON form. Integers beyond `i64` are refused rather than
-    /// silently turned into floats.
+    /// Reads the JSON form. Integers between `i64::MAX` and `u64::MAX` are
+    /// refused rather than silently turned into floats; a literal beyond
+    /// `u64` is read as a float, as JSON parsers commonly do.
     pub fn from_json(json: &serde_json::Value) -> Result<Value> {
         use serde_json::Value as J;
         Ok(match json {

@@ -319,3 +319,11 @@ fn debug_output_never_shows_a_token() {
         assert!(!text.contains(&pair.refresh), "{text}");
     }
 }
+
+#[test]
+fn destroy_when_empty_still_creates_empty_sessions() {
+    let (store, _) = memory_store(Config::default().destroy_when_empty(true));
+    let token = new_token(&store, NewSession::default());
+    store.set(&token, "cart", 1).unwrap();
+    assert!(store.get(&token).is_ok());
+}

@@ -26,7 +26,8 @@ python-develop: $(PY_STAMP)
 	VIRTUAL_ENV="$(abspath $(PY_VENV))" $(PY_BIN)/maturin develop --quiet $(PY_DEVELOP_FLAGS)
 
 test-python: python-develop
-	$(CARGO) clippy -p coatcheck-python --features extension-module -- -D warnings
+	@# The same interpreter as maturin's build, so pyo3's build script does not rerun.
+	PYO3_PYTHON="$(abspath $(PY_BIN)/python)" $(CARGO) clippy -p coatcheck-python --features extension-module -- -D warnings
 	@# pytest: 0 = all passed; 5 = no test collected, a failure here too.
 	@rc=0; $(PY_BIN)/python -m pytest -q tests/python || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "test-python: pytest collected no tests" >&2; exit 1; fi; \

@@ -227,3 +227,25 @@ def test_version_and_typing_marker() -> None:
 
     assert importlib.resources.files("coatcheck").joinpath("py.typed").is_file()
     assert sys.modules["coatcheck._native"].__name__ == "coatcheck._native"
+
+
+def test_every_public_class_and_method_has_a_docstring() -> None:
+    import coatcheck.http
+
+    missing = []
+    for module in (coatcheck, coatcheck.http):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not isinstance(obj, type) and not callable(obj):
+                continue
+            if not (obj.__doc__ or "").strip():
+                missing.append(f"{module.__name__}.{name}")
+            if isinstance(obj, type):
+                for attr, member in vars(obj).items():
+                    if attr.startswith("_") and attr not in ("__enter__", "__exit__", "__getitem__"):
+                        continue
+                    if not hasattr(member, "__get__"):
+                        continue  # a plain class attribute, such as SessionExpired.expired_at
+                    if not (getattr(member, "__doc__", None) or "").strip():
+                        missing.append(f"{module.__name__}.{name}.{attr}")
+    assert missing == []

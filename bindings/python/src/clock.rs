@@ -24,15 +24,18 @@ impl PyManualClock {
         Ok(PyManualClock { inner })
     }
 
+    /// The clock's time.
     fn now<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_timestamp(py, self.inner.now())
     }
 
+    /// Moves the clock forward by `delta` (a timedelta or seconds).
     fn advance(&self, delta: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.advance(convert::to_duration(delta, "delta")?);
         Ok(())
     }
 
+    /// Sets the clock to `when` (an aware datetime).
     fn set(&self, when: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.set(convert::to_timestamp(when, "when")?);
         Ok(())

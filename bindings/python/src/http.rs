@@ -77,62 +77,75 @@ impl PyCookieConfig {
         Ok(PyCookieConfig { inner })
     }
 
+    /// The cookie name.
     #[getter]
     fn name(&self) -> &str {
         &self.inner.name
     }
 
+    /// The Path attribute.
     #[getter]
     fn path(&self) -> &str {
         &self.inner.path
     }
 
+    /// The Domain attribute (None: this host only).
     #[getter]
     fn domain(&self) -> Option<&str> {
         self.inner.domain.as_deref()
     }
 
+    /// The Secure attribute.
     #[getter]
     fn secure(&self) -> bool {
         self.inner.secure
     }
 
+    /// The HttpOnly attribute.
     #[getter]
     fn http_only(&self) -> bool {
         self.inner.http_only
     }
 
+    /// The SameSite attribute: 'strict', 'lax' or 'none'.
     #[getter]
     fn same_site(&self) -> &'static str {
         same_site_name(self.inner.same_site)
     }
 
+    /// Whether cookie values are signed.
     #[getter]
     fn signed(&self) -> bool {
         self.inner.signed
     }
 
+    /// The name of the script-readable CSRF cookie.
     #[getter]
     fn csrf_cookie_name(&self) -> &str {
         &self.inner.csrf_cookie_name
     }
 
+    /// The Set-Cookie value that hands `session`'s token to the browser.
     fn set_cookie(&self, session: PyRef<'_, PySession>) -> PyResult<String> {
         self.inner.set_cookie(&session.inner).py_err()
     }
 
+    /// The Set-Cookie value for `token`, with `session`'s lifetime.
     fn set_cookie_for(&self, token: &str, session: PyRef<'_, PySession>) -> PyResult<String> {
         self.inner.set_cookie_for(token, &session.inner).py_err()
     }
 
+    /// The Set-Cookie value that deletes the session cookie.
     fn clear_cookie(&self) -> String {
         self.inner.clear_cookie()
     }
 
+    /// A Set-Cookie value for the script-readable CSRF cookie holding `csrf_token`.
     fn csrf_cookie(&self, csrf_token: &str) -> String {
         self.inner.csrf_cookie(csrf_token)
     }
 
+    /// The session token in a Cookie header, or None (absent, malformed, duplicated, wrongly signed).
     fn token_from_cookie_header(&self, header: &str) -> Option<String> {
         self.inner.token_from_cookie_header(header)
     }

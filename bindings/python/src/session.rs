@@ -53,41 +53,49 @@ impl PySession {
         convert::from_data(py, self.inner.data())
     }
 
+    /// When the session was created (aware UTC datetime).
     #[getter]
     fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_timestamp(py, self.inner.created_at())
     }
 
+    /// When the session was last used.
     #[getter]
     fn last_access<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_timestamp(py, self.inner.last_access())
     }
 
+    /// When its data, flash or user last changed.
     #[getter]
     fn last_update<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_timestamp(py, self.inner.last_update())
     }
 
+    /// When it expires if it is not used again.
     #[getter]
     fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_timestamp(py, self.inner.expires_at())
     }
 
+    /// Whether this is a "keep me signed in" session.
     #[getter]
     fn remember(&self) -> bool {
         self.inner.remember()
     }
 
+    /// Increases by one on every change of data, flash or user.
     #[getter]
     fn version(&self) -> u64 {
         self.inner.version()
     }
 
+    /// How many flash values wait for `take_flash`.
     #[getter]
     fn pending_flash(&self) -> usize {
         self.inner.pending_flash()
     }
 
+    /// The lifetime in force for this session.
     #[getter]
     fn lifetime(&self) -> PyLifetime {
         let l = self.inner.lifetime();
@@ -97,11 +105,13 @@ impl PySession {
         }
     }
 
+    /// Whether the lifetime was set for this session rather than configured.
     #[getter]
     fn has_custom_lifetime(&self) -> bool {
         self.inner.has_custom_lifetime()
     }
 
+    /// Where the session came from: ip, user agent, label.
     #[getter]
     fn meta(&self) -> PyMeta {
         PyMeta {
@@ -109,6 +119,7 @@ impl PySession {
         }
     }
 
+    /// One value of the data; KeyError if absent.
     fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
         match self.inner.get(key) {
             Some(v) => convert::from_value(py, v),
@@ -116,10 +127,12 @@ impl PySession {
         }
     }
 
+    /// Whether the data has `key`.
     fn __contains__(&self, key: &str) -> bool {
         self.inner.get(key).is_some()
     }
 
+    /// One value of the data, or `default`.
     #[pyo3(signature = (key, default=None))]
     fn get<'py>(
         &self,
@@ -152,10 +165,12 @@ impl PySession {
         )
     }
 
+    /// The same object: a session is immutable.
     fn __copy__(slf: Py<Self>) -> Py<Self> {
         slf
     }
 
+    /// The same object: a session is immutable.
     fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
         slf
     }
@@ -189,16 +204,19 @@ impl PyMeta {
         }
     }
 
+    /// The client's IP address.
     #[getter]
     fn ip(&self) -> Option<&str> {
         self.inner.ip.as_deref()
     }
 
+    /// The client's User-Agent.
     #[getter]
     fn user_agent(&self) -> Option<&str> {
         self.inner.user_agent.as_deref()
     }
 
+    /// A free-form label, such as a device name.
     #[getter]
     fn label(&self) -> Option<&str> {
         self.inner.label.as_deref()
@@ -276,11 +294,13 @@ impl PyLifetime {
         })
     }
 
+    /// The session ends after this long without use.
     #[getter]
     fn idle<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_duration(py, self.idle)
     }
 
+    /// The session ends this long after it was created.
     #[getter]
     fn absolute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_duration(py, self.absolute)
@@ -384,21 +404,25 @@ impl From<coatcheck::TokenPair> for PyTokenPair {
 
 #[pymethods]
 impl PyTokenPair {
+    /// The access token (a JWT): send it as `Authorization: Bearer ...`.
     #[getter]
     fn access(&self) -> &str {
         &self.inner.access
     }
 
+    /// When the access token expires.
     #[getter]
     fn access_expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_timestamp(py, self.inner.access_expires_at)
     }
 
+    /// The refresh token: keep it secret, present it once to `Store.refresh`.
     #[getter]
     fn refresh(&self) -> &str {
         &self.inner.refresh
     }
 
+    /// When the refresh token expires.
     #[getter]
     fn refresh_expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::from_timestamp(py, self.inner.refresh_expires_at)

@@ -236,6 +236,7 @@ impl PyStore {
         self.path.as_deref()
     }
 
+    /// Creates a session and returns it with its token (the only time the token is shown).
     #[pyo3(signature = (*, user=None, data=None, remember=false, lifetime=None, ip=None, user_agent=None, label=None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
@@ -263,11 +264,13 @@ impl PyStore {
         py.detach(|| store.create(new)).py_err().map(PySession::new)
     }
 
+    /// The session of `token`, marking it used. Raises SessionNotFound (SessionExpired, SessionRevoked) or InvalidToken.
     fn get(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.get(&token)).py_err().map(PySession::new)
     }
 
+    /// The session of `token`, without marking it used.
     fn peek(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.peek(&token))
@@ -275,6 +278,7 @@ impl PyStore {
             .map(PySession::new)
     }
 
+    /// Sets one key, atomically: concurrent changes of other keys survive.
     fn set(
         &self,
         py: Python<'_>,
@@ -287,6 +291,7 @@ impl PyStore {
         py.detach(|| store.set(&token, &key, value)).py_err()
     }
 
+    /// Removes one key; returns the value it held, or None.
     fn remove<'py>(
         &self,
         py: Python<'py>,
@@ -369,6 +374,7 @@ impl PyStore {
         }
     }
 
+    /// Replaces the data if the session is still at `version`; returns the new version. Conflict if it moved.
     fn replace_if(
         &self,
         py: Python<'_>,
@@ -382,16 +388,19 @@ impl PyStore {
             .py_err()
     }
 
+    /// Ends the session; returns whether one was ended (an unknown or ended token is not an error).
     fn destroy(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<bool> {
         let store = &self.store;
         py.detach(|| store.destroy(&token)).py_err()
     }
 
+    /// Ends the session: `destroy` under the name apps use.
     fn logout(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<bool> {
         let store = &self.store;
         py.detach(|| store.logout(&token)).py_err()
     }
 
+    /// A new token and id, same data; the old token stops working at once (OWASP: session fixation).
     fn regenerate(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.regenerate(&token))
@@ -399,6 +408,7 @@ impl PyStore {
             .map(PySession::new)
     }
 
+    /// Attaches `user`, keeping the data; with regenerate_on_login (default) the session gets a new token.
     fn login(&self, py: Python<'_>, token: PyBackedStr, user: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.login(&token, &user))
@@ -406,6 +416,7 @@ impl PyStore {
             .map(PySession::new)
     }
 
+    /// Adds a flash value, kept until the next `take_flash`.
     fn flash(
         &self,
         py: Python<'_>,
@@ -418,17 +429,20 @@ impl PyStore {
         py.detach(|| store.flash(&token, &key, value)).py_err()
     }
 
+    /// Returns the flash values and removes them, atomically: each is read once.
     fn take_flash<'py>(&self, py: Python<'py>, token: PyBackedStr) -> PyResult<Bound<'py, PyDict>> {
         let store = &self.store;
         let data = py.detach(|| store.take_flash(&token)).py_err()?;
         convert::from_data(py, &data)
     }
 
+    /// A CSRF token tied to the session, masked afresh on every call (BREACH-safe).
     fn csrf_token(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<String> {
         let store = &self.store;
         py.detach(|| store.csrf_token(&token)).py_err()
     }
 
+    /// Whether `candidate` is a CSRF token of this session (constant time).
     fn verify_csrf(
         &self,
         py: Python<'_>,
@@ -439,6 +453,7 @@ impl PyStore {
         py.detach(|| store.verify_csrf(&token, &candidate)).py_err()
     }
 
+    /// Issues an access (JWT) / refresh token pair for the session of `token`.
     fn issue_pair(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PyTokenPair> {
         let store = &self.store;
         py.detach(|| store.issue_pair(&token))
@@ -446,6 +461,7 @@ impl PyStore {
             .map(PyTokenPair::from)
     }
 
+    /// The session of an access token (marked used).
     fn verify_access(&self, py: Python<'_>, access: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.verify_access(&access))
@@ -453,6 +469,7 @@ impl PyStore {
             .map(PySession::new)
     }
 
+    /// Spends `refresh_token` and returns a new pair; a spent one presented again raises TokenReuse.
     fn refresh(&self, py: Python<'_>, refresh_token: PyBackedStr) -> PyResult<PyTokenPair> {
         let store = &self.store;
         py.detach(|| store.refresh(&refresh_token))
@@ -460,6 +477,7 @@ impl PyStore {
             .map(PyTokenPair::from)
     }
 
+    /// Gives this session its own lifetime (a Lifetime or an (idle, absolute) pair).
     fn set_lifetime(
         &self,
         py: Python<'_>,
@@ -471,11 +489,13 @@ impl PyStore {
         py.detach(|| store.set_lifetime(&token, lifetime)).py_err()
     }
 
+    /// Turns "keep me signed in" on or off.
     fn set_remember(&self, py: Python<'_>, token: PyBackedStr, remember: bool) -> PyResult<()> {
         let store = &self.store;
         py.detach(|| store.set_remember(&token, remember)).py_err()
     }
 
+    /// Replaces the session's meta: a Meta, or ip/user_agent/label keywords.
     #[pyo3(signature = (token, meta=None, *, ip=None, user_agent=None, label=None))]
     fn set_meta(
         &self,
@@ -501,12 +521,14 @@ impl PyStore {
         py.detach(|| store.set_meta(&token, meta)).py_err()
     }
 
+    /// The live sessions of `user`, most recently used first (no tokens).
     fn sessions_of(&self, py: Python<'_>, user: PyBackedStr) -> PyResult<Vec<PySession>> {
         let store = &self.store;
         let sessions = py.detach(|| store.sessions_of(&user)).py_err()?;
         Ok(sessions.into_iter().map(PySession::new).collect())
     }
 
+    /// Users with at least one live session, after `after`, at most `limit`.
     #[pyo3(signature = (after=None, limit=100))]
     fn users(
         &self,
@@ -518,11 +540,13 @@ impl PyStore {
         py.detach(|| store.users(after.as_deref(), limit)).py_err()
     }
 
+    /// Ends every session of `user` ("log out everywhere"); returns how many.
     fn destroy_user(&self, py: Python<'_>, user: PyBackedStr) -> PyResult<usize> {
         let store = &self.store;
         py.detach(|| store.destroy_user(&user)).py_err()
     }
 
+    /// Ends every session of `user` but the one with id `keep_id`; returns how many.
     fn destroy_user_except(
         &self,
         py: Python<'_>,
@@ -535,53 +559,63 @@ impl PyStore {
             .py_err()
     }
 
+    /// Ends the session with this id (admin); returns whether one was ended.
     fn destroy_id(&self, py: Python<'_>, id: &str) -> PyResult<bool> {
         let id = session_id(id)?;
         let store = &self.store;
         py.detach(|| store.destroy_id(&id)).py_err()
     }
 
+    /// The session with this id (admin), without marking it used.
     fn info(&self, py: Python<'_>, id: &str) -> PyResult<PySession> {
         let id = session_id(id)?;
         let store = &self.store;
         py.detach(|| store.info(&id)).py_err().map(PySession::new)
     }
 
+    /// How many live sessions there are.
     fn count(&self, py: Python<'_>) -> PyResult<u64> {
         let store = &self.store;
         py.detach(|| store.count()).py_err()
     }
 
+    /// How many users have at least one live session.
     fn count_users(&self, py: Python<'_>) -> PyResult<u64> {
         let store = &self.store;
         py.detach(|| store.count_users()).py_err()
     }
 
+    /// Removes expired sessions now; returns how many.
     fn sweep(&self, py: Python<'_>) -> PyResult<usize> {
         let store = &self.store;
         py.detach(|| store.sweep()).py_err()
     }
 
+    /// Makes every change durable now.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
         let store = &self.store;
         py.detach(|| store.flush()).py_err()
     }
 
+    /// Flushes, stops the sweeper and releases the file. Later calls raise StorageError; closing twice is harmless.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let store = &self.store;
         self.closed.store(true, Ordering::Release);
         py.detach(|| store.close()).py_err()
     }
 
+    /// Counters and sizes.
     fn stats(&self, py: Python<'_>) -> PyResult<PyStats> {
         let store = &self.store;
         py.detach(|| store.stats()).py_err().map(PyStats::from)
     }
 
+    /// Returns the store itself.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
 
+    /// Closes the store; exceptions propagate.
     #[pyo3(signature = (*_exc))]
     fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
         self.close(py)?;
@@ -603,6 +637,7 @@ impl PyStore {
         format!("<coatcheck.Store {place}{state}>")
     }
 
+    /// Refuses pickling: a store belongs to the process that opened it.
     fn __reduce__(&self) -> PyResult<()> {
         Err(PyTypeError::new_err(
             "coatcheck.Store cannot be pickled: a store belongs to the process that \
@@ -636,6 +671,7 @@ pub struct Transaction {
 
 #[pymethods]
 impl Transaction {
+    /// Returns the store itself.
     fn __enter__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         if self.version.is_some() {
             return Err(PyValueError::new_err(
@@ -652,6 +688,7 @@ impl Transaction {
         Ok(dict)
     }
 
+    /// Closes the store; exceptions propagate.
     #[pyo3(signature = (exc_type, _exc=None, _tb=None))]
     fn __exit__(
         &mut self,

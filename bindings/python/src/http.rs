@@ -145,7 +145,8 @@ impl PyCookieConfig {
         self.inner.csrf_cookie(csrf_token)
     }
 
-    /// The session token in a Cookie header, or None (absent, malformed, duplicated, wrongly signed).
+    /// The session token in a Cookie header, or None (absent, malformed, duplicated, wrongly
+    /// signed).
     fn token_from_cookie_header(&self, header: &str) -> Option<String> {
         self.inner.token_from_cookie_header(header)
     }

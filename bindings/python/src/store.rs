@@ -237,7 +237,9 @@ impl PyStore {
     }
 
     /// Creates a session and returns it with its token (the only time the token is shown).
-    #[pyo3(signature = (*, user=None, data=None, remember=false, lifetime=None, ip=None, user_agent=None, label=None))]
+    #[pyo3(signature = (
+        *, user=None, data=None, remember=false, lifetime=None, ip=None, user_agent=None, label=None
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
@@ -264,7 +266,8 @@ impl PyStore {
         py.detach(|| store.create(new)).py_err().map(PySession::new)
     }
 
-    /// The session of `token`, marking it used. Raises SessionNotFound (SessionExpired, SessionRevoked) or InvalidToken.
+    /// The session of `token`, marking it used. Raises SessionNotFound (SessionExpired,
+    /// SessionRevoked) or InvalidToken.
     fn get(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.get(&token)).py_err().map(PySession::new)
@@ -374,7 +377,8 @@ impl PyStore {
         }
     }
 
-    /// Replaces the data if the session is still at `version`; returns the new version. Conflict if it moved.
+    /// Replaces the data if the session is still at `version`; returns the new version.
+    /// Conflict if it moved.
     fn replace_if(
         &self,
         py: Python<'_>,
@@ -400,7 +404,8 @@ impl PyStore {
         py.detach(|| store.logout(&token)).py_err()
     }
 
-    /// A new token and id, same data; the old token stops working at once (OWASP: session fixation).
+    /// A new token and id, same data; the old token stops working at once (OWASP: session
+    /// fixation).
     fn regenerate(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.regenerate(&token))
@@ -408,7 +413,8 @@ impl PyStore {
             .map(PySession::new)
     }
 
-    /// Attaches `user`, keeping the data; with regenerate_on_login (default) the session gets a new token.
+    /// Attaches `user`, keeping the data; with regenerate_on_login (default) the session gets a
+    /// new token.
     fn login(&self, py: Python<'_>, token: PyBackedStr, user: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.login(&token, &user))
@@ -469,7 +475,8 @@ impl PyStore {
             .map(PySession::new)
     }
 
-    /// Spends `refresh_token` and returns a new pair; a spent one presented again raises TokenReuse.
+    /// Spends `refresh_token` and returns a new pair; a spent one presented again raises
+    /// TokenReuse.
     fn refresh(&self, py: Python<'_>, refresh_token: PyBackedStr) -> PyResult<PyTokenPair> {
         let store = &self.store;
         py.detach(|| store.refresh(&refresh_token))
@@ -597,7 +604,8 @@ impl PyStore {
         py.detach(|| store.flush()).py_err()
     }
 
-    /// Flushes, stops the sweeper and releases the file. Later calls raise StorageError; closing twice is harmless.
+    /// Flushes, stops the sweeper and releases the file. Later calls raise StorageError;
+    /// closing twice is harmless.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let store = &self.store;
         self.closed.store(true, Ordering::Release);
@@ -671,7 +679,7 @@ pub struct Transaction {
 
 #[pymethods]
 impl Transaction {
-    /// Returns the store itself.
+    /// Reads the session (marking it used) and returns its data as a dict.
     fn __enter__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         if self.version.is_some() {
             return Err(PyValueError::new_err(
@@ -688,7 +696,8 @@ impl Transaction {
         Ok(dict)
     }
 
-    /// Closes the store; exceptions propagate.
+    /// On a clean exit, writes the dict back if it changed (Conflict if the
+    /// session moved meanwhile); after an exception, writes nothing.
     #[pyo3(signature = (exc_type, _exc=None, _tb=None))]
     fn __exit__(
         &mut self,

@@ -162,3 +162,18 @@ def test_token_prefix_and_size() -> None:
     with coatcheck.Store.in_memory(token_prefix="cc_", token_bytes=16, sweep_interval=None) as store:
         t = token(store)
         assert t.startswith("cc_") and len(t) == 3 + 22
+
+
+def test_the_documented_defaults_are_the_engines() -> None:
+    import inspect
+
+    params = inspect.signature(coatcheck.Store).parameters
+    documented = {name: p.default for name, p in params.items() if name != "path"}
+    clock = coatcheck.ManualClock()
+    documented["clock"] = clock
+    with coatcheck.Store(**documented) as explicit, coatcheck.Store(clock=clock) as default:
+        for remember in (False, True):
+            a, b = explicit.create(remember=remember), default.create(remember=remember)
+            assert a.expires_at == b.expires_at
+            assert a.lifetime == b.lifetime
+            assert len(a.token or "") == len(b.token or "") == 43

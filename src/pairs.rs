@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hmac::{KeyInit, Mac};
+use hmac::Mac;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -40,8 +40,6 @@ use crate::session::Session;
 use crate::storage::WriteView;
 use crate::store::{Inner, Store};
 use crate::token::{SessionId, Token};
-
-type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// The longest access token accepted.
 const MAX_ACCESS_CHARS: usize = 4096;
@@ -96,11 +94,6 @@ fn refresh_key(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-fn mac(key: &[u8]) -> Result<HmacSha256> {
-    HmacSha256::new_from_slice(key)
-        .map_err(|_| Error::invalid_argument("access_key cannot be used as an HMAC key"))
-}
-
 /// Signs an access token for session `sid`, generation `gen`, issued at `at`.
 fn sign_access(
     inner: &Inner,
@@ -125,7 +118,7 @@ fn sign_access(
     URL_SAFE_NO_PAD.encode_string(HEADER_JSON, &mut token);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(claims, &mut token);
-    let mut signer = mac(&inner.access_key)?;
+    let mut signer = inner.access_mac.clone();
     signer.update(token.as_bytes());
     let signature = signer.finalize().into_bytes();
     token.push('.');
@@ -137,7 +130,7 @@ fn sign_access(
 /// within the grace window can be answered with the very same pair without
 /// the store keeping any token in plaintext.
 fn successor(inner: &Inner, spent: &str) -> Result<Token> {
-    let mut deriver = mac(&inner.access_key)?;
+    let mut deriver = inner.access_mac.clone();
     deriver.update(b"coatcheck refresh successor\0");
     deriver.update(spent.as_bytes());
     let bytes = deriver.finalize().into_bytes();
@@ -180,7 +173,7 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<SessionId
         .decode(signature)
         .map_err(|_| Error::invalid_token("the access token signature is not base64url"))?;
     let signed_len = header.len() + 1 + claims.len();
-    let mut verifier = mac(&inner.access_key)?;
+    let mut verifier = inner.access_mac.clone();
     verifier.update(&access.as_bytes()[..signed_len]);
     verifier
         .verify_slice(&signature)

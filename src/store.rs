@@ -112,7 +112,9 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenFormat,
     pub(crate) storage: Box<dyn Storage>,
     pub(crate) touches: Touches,
-    pub(crate) access_key: Vec<u8>,
+    /// HMAC-SHA256 keyed with the access key, ready to clone (the key's
+    /// pads are hashed once, not on every token).
+    pub(crate) access_mac: hmac::Hmac<sha2::Sha256>,
     owner_pid: u32,
     fork_generation: u64,
     closed: AtomicBool,
@@ -173,7 +175,8 @@ impl Store {
             tokens,
             storage,
             touches: Touches::new(),
-            access_key,
+            access_mac: <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&access_key)
+                .map_err(|_| Error::invalid_argument("access_key cannot be used as an HMAC key"))?,
             owner_pid: std::process::id(),
             fork_generation: crate::fork::generation(),
             closed: AtomicBool::new(false),

@@ -195,6 +195,14 @@ impl Store {
         &self.inner.config
     }
 
+    /// The current time on the store's clock ([`Config::clock`]): what
+    /// every expiry decision reads. Adapters that compute dates (such as
+    /// Django's `set_expiry(datetime)`) should use it rather than the wall
+    /// clock, so that a manual clock in tests moves them too.
+    pub fn now(&self) -> crate::clock::Timestamp {
+        self.inner.now()
+    }
+
     /// Creates a session and returns it with its token (the only time the
     /// token is shown).
     ///
@@ -387,16 +395,33 @@ impl Store {
         .map_err(|e| e.during("take_flash"))
     }
 
-    /// Gives this session its own lifetime, instead of the configured one.
-    pub fn set_lifetime(&self, token: &str, lifetime: Lifetime) -> Result<()> {
+    /// Gives this session its own lifetime, instead of the configured one;
+    /// `None` puts it back on the configured (or remember) lifetime.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use coatcheck::{Config, Lifetime, NewSession, Store};
+    /// # let store = Store::in_memory(Config::default())?;
+    /// # let token = store.create(NewSession::default())?.token().unwrap().to_owned();
+    /// let kiosk = Lifetime::new(Duration::from_secs(120), Duration::from_secs(3600));
+    /// store.set_lifetime(&token, kiosk)?;
+    /// assert!(store.peek(&token)?.has_custom_lifetime());
+    /// store.set_lifetime(&token, None)?;
+    /// assert_eq!(store.peek(&token)?.lifetime(), store.config().default_lifetime(false));
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn set_lifetime(&self, token: &str, lifetime: impl Into<Option<Lifetime>>) -> Result<()> {
+        let lifetime = lifetime.into();
         (|| {
-            lifetime.validate("lifetime")?;
+            if let Some(lifetime) = &lifetime {
+                lifetime.validate("lifetime")?;
+            }
             self.inner
                 .mutate(self.inner.parse(token)?, true, move |live, _| {
-                    if live.lifetime == Some(lifetime) {
+                    if live.lifetime == lifetime {
                         return Ok(Outcome::Unchanged(()));
                     }
-                    live.lifetime = Some(lifetime);
+                    live.lifetime = lifetime;
                     Ok(Outcome::Unversioned(()))
                 })
         })()

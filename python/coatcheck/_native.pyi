@@ -483,6 +483,10 @@ def _bench(store: Store, n: int) -> Dict[str, float]:
     """Times ``n`` creates, gets and sets made in Rust on ``store``:
     nanoseconds per call of each (for benches/python/bench.py)."""
 
+def _bench_gets(store: Store, tokens: List[str]) -> None:
+    """Gets every token in a Rust loop with the GIL released (for
+    benches/python/bench.py, which times the call)."""
+
 def _forked_child() -> None:
     """Marks every store opened before ``fork()`` as inherited (installed
     with ``os.register_at_fork`` when the module is imported)."""

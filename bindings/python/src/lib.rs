@@ -55,5 +55,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<http::PyCookieConfig>()?;
     m.add_function(wrap_pyfunction!(http::token_from_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(store::_bench, m)?)?;
+    m.add_function(wrap_pyfunction!(store::_bench_gets, m)?)?;
     Ok(())
 }

@@ -776,3 +776,17 @@ pub fn _bench(py: Python<'_>, store: PyRef<'_, PyStore>, n: usize) -> PyResult<P
     out.set_item("set", set)?;
     Ok(out.into_any().unbind())
 }
+
+/// Gets every token of `tokens` in a Rust loop, with the GIL released, for
+/// `benches/python/bench.py` (which times the call on the calling thread).
+#[pyfunction]
+pub fn _bench_gets(py: Python<'_>, store: PyRef<'_, PyStore>, tokens: Vec<String>) -> PyResult<()> {
+    let store = &store.store;
+    py.detach(|| -> coatcheck::Result<()> {
+        for t in &tokens {
+            std::hint::black_box(store.get(t)?);
+        }
+        Ok(())
+    })
+    .py_err()
+}

@@ -177,3 +177,10 @@ def test_the_documented_defaults_are_the_engines() -> None:
             assert a.expires_at == b.expires_at
             assert a.lifetime == b.lifetime
             assert len(a.token or "") == len(b.token or "") == 43
+
+
+def test_far_future_expiry_is_a_datetime_not_an_error(clock: coatcheck.ManualClock) -> None:
+    forever = __import__("datetime").timedelta(days=999_999_999)
+    with coatcheck.Store(clock=clock, sweep_interval=None, idle_timeout=forever, absolute_timeout=forever) as store:
+        s = store.create()
+        assert s.expires_at.year == 9999 and s.expires_at.tzinfo is not None

@@ -336,10 +336,14 @@ pub fn from_duration<'py>(py: Python<'py>, d: Duration) -> PyResult<Bound<'py, P
 
 // ------------------------------------------------------------ timestamps
 
-/// A timestamp as an aware UTC `datetime`.
+/// The last millisecond a `datetime` can hold: 9999-12-31T23:59:59.999Z.
+const MAX_DATETIME_MILLIS: i64 = 253_402_300_799_999;
+
+/// A timestamp as an aware UTC `datetime` (the engine saturates far-future
+/// expiries; they show as the largest `datetime`, never as an error).
 pub fn from_timestamp<'py>(py: Python<'py>, t: Timestamp) -> PyResult<Bound<'py, PyAny>> {
     let api = datetime_api(py)?;
-    let ms = t.as_millis();
+    let ms = t.as_millis().clamp(0, MAX_DATETIME_MILLIS);
     let secs = ms.div_euclid(1000);
     let micros = ms.rem_euclid(1000) * 1000;
     let delta = api.timedelta.bind(py).call1((0, secs, micros))?;

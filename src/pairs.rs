@@ -28,7 +28,6 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::Mac;
-use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -211,14 +210,6 @@ pub(crate) fn follow_rotation(
     Ok(())
 }
 
-type Slot<T> = Arc<Mutex<Option<T>>>;
-
-fn take<T>(slot: &Slot<T>) -> Result<T> {
-    slot.lock()
-        .take()
-        .ok_or_else(|| Error::storage("internal error: a write finished without a result"))
-}
-
 impl Store {
     /// Issues an access/refresh token pair for the session of `token`.
     /// A pair issued before for this session stops refreshing.
@@ -238,44 +229,35 @@ impl Store {
             let inner = &self.inner;
             let id = inner.parse(token)?;
             let refresh = inner.tokens.generate(inner.now())?;
-            let slot: Slot<TokenPair> = Arc::new(Mutex::new(None));
-            let out = slot.clone();
-            let job_inner = inner.clone();
-            inner.storage.write(
-                Box::new(move |view| {
-                    let inner = job_inner;
-                    let now = inner.now();
-                    let record = view.get(&id)?;
-                    let (live, last_access, _) = inner.live(&id, record.as_deref(), now)?;
-                    let mut next = live.clone();
-                    if let Some(old) = live.refresh_key {
-                        view.delete_refresh(&old)?;
-                    }
-                    let gen = live.pair_gen + 1;
-                    let key = refresh_key(refresh.as_str());
-                    let refresh_expires_at = now.saturating_add(inner.config.refresh_ttl);
-                    let (access, access_expires_at) = sign_access(&inner, &id, gen, now)?;
-                    let stored = RefreshRecord {
-                        sid: *id.as_bytes(),
-                        gen,
-                        expires_at: refresh_expires_at,
-                        spent_at: None,
-                    };
-                    view.put_refresh(key, codec::encode(&stored)?, refresh_expires_at)?;
-                    next.pair_gen = gen;
-                    next.refresh_key = Some(key);
-                    inner.commit_live(view, id, next, last_access.max(now))?;
-                    *out.lock() = Some(TokenPair {
-                        access,
-                        access_expires_at,
-                        refresh: refresh.as_str().to_owned(),
-                        refresh_expires_at,
-                    });
-                    Ok(())
-                }),
-                inner.durable(),
-            )?;
-            take(&slot)
+            inner.write(inner.durable(), move |inner, view| {
+                let now = inner.now();
+                let record = view.get(&id)?;
+                let (live, last_access, _) = inner.live(&id, record.as_deref(), now)?;
+                let mut next = live.clone();
+                if let Some(old) = live.refresh_key {
+                    view.delete_refresh(&old)?;
+                }
+                let gen = live.pair_gen + 1;
+                let key = refresh_key(refresh.as_str());
+                let refresh_expires_at = now.saturating_add(inner.config.refresh_ttl);
+                let (access, access_expires_at) = sign_access(inner, &id, gen, now)?;
+                let stored = RefreshRecord {
+                    sid: *id.as_bytes(),
+                    gen,
+                    expires_at: refresh_expires_at,
+                    spent_at: None,
+                };
+                view.put_refresh(key, codec::encode(&stored)?, refresh_expires_at)?;
+                next.pair_gen = gen;
+                next.refresh_key = Some(key);
+                inner.commit_live(view, id, next, last_access.max(now))?;
+                Ok(TokenPair {
+                    access,
+                    access_expires_at,
+                    refresh: refresh.as_str().to_owned(),
+                    refresh_expires_at,
+                })
+            })
         })()
         .map_err(|e| e.during("issue_pair"))
     }
@@ -305,18 +287,9 @@ impl Store {
             inner.check()?;
             inner.tokens.parse(refresh_token)?;
             let presented = refresh_token.to_owned();
-            let slot: Slot<TokenPair> = Arc::new(Mutex::new(None));
-            let out = slot.clone();
-            let job_inner = inner.clone();
-            inner.storage.write(
-                Box::new(move |view| {
-                    let pair = spend(&job_inner, view, &presented)?;
-                    *out.lock() = Some(pair);
-                    Ok(())
-                }),
-                inner.durable(),
-            )?;
-            take(&slot)
+            inner.write(inner.durable(), move |inner, view| {
+                spend(inner, view, &presented)
+            })
         })()
         .map_err(|e| e.during("refresh"))
     }

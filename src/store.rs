@@ -238,14 +238,13 @@ impl Store {
             validate_key(key)?;
             value.validate(key)?;
             let key = key.to_owned();
-            self.inner
-                .mutate(self.inner.parse(token)?, true, move |live, _| {
-                    if live.data.get(&key) == Some(&value) {
-                        return Ok(Outcome::Unchanged(()));
-                    }
-                    Arc::make_mut(&mut live.data).insert(key, value);
-                    Ok(Outcome::Versioned(()))
-                })
+            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
+                if live.data.get(&key) == Some(&value) {
+                    return Ok(Outcome::Unchanged(()));
+                }
+                Arc::make_mut(&mut live.data).insert(key, value);
+                Ok(Outcome::Versioned(()))
+            })
         })()
         .map_err(|e| e.during("set"))
     }
@@ -254,13 +253,12 @@ impl Store {
     pub fn remove(&self, token: &str, key: &str) -> Result<Option<Value>> {
         let key = key.to_owned();
         (|| {
-            self.inner
-                .mutate(self.inner.parse(token)?, true, move |live, _| {
-                    Ok(match Arc::make_mut(&mut live.data).remove(&key) {
-                        Some(old) => Outcome::Versioned(Some(old)),
-                        None => Outcome::Unchanged(None),
-                    })
+            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
+                Ok(match Arc::make_mut(&mut live.data).remove(&key) {
+                    Some(old) => Outcome::Versioned(Some(old)),
+                    None => Outcome::Unchanged(None),
                 })
+            })
         })()
         .map_err(|e| e.during("remove"))
     }
@@ -371,11 +369,10 @@ impl Store {
             validate_key(key)?;
             value.validate(key)?;
             let key = key.to_owned();
-            self.inner
-                .mutate(self.inner.parse(token)?, true, move |live, _| {
-                    live.flash.insert(key, value);
-                    Ok(Outcome::Versioned(()))
-                })
+            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
+                live.flash.insert(key, value);
+                Ok(Outcome::Versioned(()))
+            })
         })()
         .map_err(|e| e.during("flash"))
     }
@@ -384,13 +381,12 @@ impl Store {
     /// once.
     pub fn take_flash(&self, token: &str) -> Result<Data> {
         (|| {
-            self.inner
-                .mutate(self.inner.parse(token)?, true, |live, _| {
-                    if live.flash.is_empty() {
-                        return Ok(Outcome::Unchanged(Data::new()));
-                    }
-                    Ok(Outcome::Versioned(std::mem::take(&mut live.flash)))
-                })
+            self.inner.mutate(self.inner.parse(token)?, |live, _| {
+                if live.flash.is_empty() {
+                    return Ok(Outcome::Unchanged(Data::new()));
+                }
+                Ok(Outcome::Versioned(std::mem::take(&mut live.flash)))
+            })
         })()
         .map_err(|e| e.during("take_flash"))
     }
@@ -416,14 +412,13 @@ impl Store {
             if let Some(lifetime) = &lifetime {
                 lifetime.validate("lifetime")?;
             }
-            self.inner
-                .mutate(self.inner.parse(token)?, true, move |live, _| {
-                    if live.lifetime == lifetime {
-                        return Ok(Outcome::Unchanged(()));
-                    }
-                    live.lifetime = lifetime;
-                    Ok(Outcome::Unversioned(()))
-                })
+            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
+                if live.lifetime == lifetime {
+                    return Ok(Outcome::Unchanged(()));
+                }
+                live.lifetime = lifetime;
+                Ok(Outcome::Unversioned(()))
+            })
         })()
         .map_err(|e| e.during("set_lifetime"))
     }
@@ -432,14 +427,13 @@ impl Store {
     /// remember (long) or the default lifetime.
     pub fn set_remember(&self, token: &str, remember: bool) -> Result<()> {
         (|| {
-            self.inner
-                .mutate(self.inner.parse(token)?, true, move |live, _| {
-                    if live.remember == remember {
-                        return Ok(Outcome::Unchanged(()));
-                    }
-                    live.remember = remember;
-                    Ok(Outcome::Unversioned(()))
-                })
+            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
+                if live.remember == remember {
+                    return Ok(Outcome::Unchanged(()));
+                }
+                live.remember = remember;
+                Ok(Outcome::Unversioned(()))
+            })
         })()
         .map_err(|e| e.during("set_remember"))
     }
@@ -448,14 +442,13 @@ impl Store {
     pub fn set_meta(&self, token: &str, meta: Meta) -> Result<()> {
         (|| {
             validate_meta(&meta)?;
-            self.inner
-                .mutate(self.inner.parse(token)?, true, move |live, _| {
-                    if live.meta == meta {
-                        return Ok(Outcome::Unchanged(()));
-                    }
-                    live.meta = meta;
-                    Ok(Outcome::Unversioned(()))
-                })
+            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
+                if live.meta == meta {
+                    return Ok(Outcome::Unchanged(()));
+                }
+                live.meta = meta;
+                Ok(Outcome::Unversioned(()))
+            })
         })()
         .map_err(|e| e.during("set_meta"))
     }
@@ -614,18 +607,34 @@ fn validate_data(data: &Data) -> Result<()> {
     Ok(())
 }
 
-/// A slot the writer fills with a job's typed result.
-type Slot<T> = Arc<Mutex<Option<T>>>;
-
-fn take<T>(slot: &Slot<T>) -> Result<T> {
-    slot.lock()
-        .take()
-        .ok_or_else(|| Error::storage("internal error: a write finished without a result"))
-}
-
 impl Inner {
     pub(crate) fn now(&self) -> Timestamp {
         self.config.clock.now()
+    }
+
+    /// Runs `f` in the writer, in a transaction shared with concurrent
+    /// writers (group commit), and returns what it returns. `f` must check
+    /// everything before its first write: an error after a write leaves
+    /// that write in the batch (which `refresh` uses on purpose, to revoke
+    /// a stolen session and report `TokenReuse`).
+    pub(crate) fn write<T: Send + 'static>(
+        self: &Arc<Self>,
+        durable: bool,
+        f: impl FnOnce(&Arc<Inner>, &mut dyn WriteView) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let slot = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        let inner = self.clone();
+        self.storage.write(
+            Box::new(move |view| {
+                let value = f(&inner, view)?;
+                *out.lock() = Some(value);
+                Ok(())
+            }),
+            durable,
+        )?;
+        let value = slot.lock().take();
+        value.ok_or_else(|| Error::storage("internal error: a write finished without a result"))
     }
 
     /// Refuses calls on a closed store, or on one inherited through fork()
@@ -793,53 +802,41 @@ impl Inner {
     pub(crate) fn mutate<T: Send + 'static>(
         self: &Arc<Self>,
         id: SessionId,
-        versioned_write: bool,
         f: impl FnOnce(&mut LiveRecord, Timestamp) -> Result<Outcome<T>> + Send + 'static,
     ) -> Result<T> {
-        let _ = versioned_write;
-        let slot: Slot<T> = Arc::new(Mutex::new(None));
-        let out = slot.clone();
-        let inner = self.clone();
-        self.storage.write(
-            Box::new(move |view| {
-                let now = inner.now();
-                let record = view.get(&id)?;
-                let (live, last_access, _) = inner.live(&id, record.as_deref(), now)?;
-                let mut next = live.clone();
-                let (value, versioned) = match f(&mut next, now)? {
-                    Outcome::Unchanged(value) => {
-                        // Nothing to write, but the request still used the session.
-                        inner.touches.note(id, now);
-                        *out.lock() = Some(value);
-                        return Ok(());
-                    }
-                    Outcome::Versioned(value) => (value, true),
-                    Outcome::Unversioned(value) => (value, false),
-                };
-                if versioned {
-                    next.version += 1;
-                    next.last_update = now;
+        self.write(self.durable(), move |inner, view| {
+            let now = inner.now();
+            let record = view.get(&id)?;
+            let (live, last_access, _) = inner.live(&id, record.as_deref(), now)?;
+            let mut next = live.clone();
+            let (value, versioned) = match f(&mut next, now)? {
+                Outcome::Unchanged(value) => {
+                    // Nothing to write, but the request still used the session.
+                    inner.touches.note(id, now);
+                    return Ok(value);
                 }
-                if inner.config.destroy_when_empty
-                    && versioned
-                    && next.user.is_none()
-                    && next.data.is_empty()
-                    && next.flash.is_empty()
-                {
-                    // An anonymous session that became empty (Curveball's
-                    // lazy sessions): remove it; the caller clears the cookie.
-                    view.delete(&id)?;
-                    inner.touches.forget(&id);
-                    *out.lock() = Some(value);
-                    return Ok(());
-                }
-                inner.commit_live(view, id, next, last_access.max(now))?;
-                *out.lock() = Some(value);
-                Ok(())
-            }),
-            self.durable(),
-        )?;
-        take(&slot)
+                Outcome::Versioned(value) => (value, true),
+                Outcome::Unversioned(value) => (value, false),
+            };
+            if versioned {
+                next.version += 1;
+                next.last_update = now;
+            }
+            if inner.config.destroy_when_empty
+                && versioned
+                && next.user.is_none()
+                && next.data.is_empty()
+                && next.flash.is_empty()
+            {
+                // An anonymous session that became empty (Curveball's lazy
+                // sessions): remove it; the caller clears the cookie.
+                view.delete(&id)?;
+                inner.touches.forget(&id);
+                return Ok(value);
+            }
+            inner.commit_live(view, id, next, last_access.max(now))?;
+            Ok(value)
+        })
     }
 
     /// Checks the size of a changed session and writes it.
@@ -866,7 +863,7 @@ impl Inner {
 
     fn replace_data(self: &Arc<Self>, id: SessionId, version: u64, data: Data) -> Result<u64> {
         validate_data(&data)?;
-        self.mutate(id, true, move |live, _| {
+        self.mutate(id, move |live, _| {
             if live.version != version {
                 return Err(Error::conflict(version, live.version));
             }
@@ -902,46 +899,38 @@ impl Inner {
         let id = token.id();
         let mut csrf_secret = [0u8; 32];
         fill_random(&mut csrf_secret)?;
-        let slot: Slot<Session> = Arc::new(Mutex::new(None));
-        let out = slot.clone();
-        let inner = self.clone();
-        self.storage.write(
-            Box::new(move |view| {
-                let now = inner.now();
-                if view.get(&id)?.is_some() {
-                    return Err(Error::storage(
-                        "a new token collided with an existing session; try again",
-                    ));
-                }
-                let mut live = LiveRecord {
-                    user: new.user,
-                    data: Arc::new(new.data),
-                    flash: Data::new(),
-                    created_at: now,
-                    last_access: now,
-                    last_update: now,
-                    remember: new.remember,
-                    lifetime: new.lifetime,
-                    meta: new.meta,
-                    version: 0,
-                    csrf_secret,
-                    expires_at: now,
-                    pair_gen: 0,
-                    refresh_key: None,
-                };
-                live.expires_at = inner.expiry(&live, now);
-                let session = inner.view(id, &live, now, live.expires_at, Some(token));
-                let user = live.user.clone();
-                inner.commit_live(view, id, live, now)?;
-                if let Some(user) = user {
-                    crate::user_index::enforce_limit(&inner, view, &user, &id, now)?;
-                }
-                *out.lock() = Some(session);
-                Ok(())
-            }),
-            self.durable(),
-        )?;
-        take(&slot)
+        self.write(self.durable(), move |inner, view| {
+            let now = inner.now();
+            if view.get(&id)?.is_some() {
+                return Err(Error::storage(
+                    "a new token collided with an existing session; try again",
+                ));
+            }
+            let mut live = LiveRecord {
+                user: new.user,
+                data: Arc::new(new.data),
+                flash: Data::new(),
+                created_at: now,
+                last_access: now,
+                last_update: now,
+                remember: new.remember,
+                lifetime: new.lifetime,
+                meta: new.meta,
+                version: 0,
+                csrf_secret,
+                expires_at: now,
+                pair_gen: 0,
+                refresh_key: None,
+            };
+            live.expires_at = inner.expiry(&live, now);
+            let session = inner.view(id, &live, now, live.expires_at, Some(token));
+            let user = live.user.clone();
+            inner.commit_live(view, id, live, now)?;
+            if let Some(user) = user {
+                crate::user_index::enforce_limit(inner, view, &user, &id, now)?;
+            }
+            Ok(session)
+        })
     }
 
     /// `regenerate` (user `None`) and `login` (user `Some`).
@@ -954,86 +943,69 @@ impl Inner {
         };
         let mut csrf_secret = [0u8; 32];
         fill_random(&mut csrf_secret)?;
-        let slot: Slot<Session> = Arc::new(Mutex::new(None));
-        let out = slot.clone();
-        let inner = self.clone();
-        self.storage.write(
-            Box::new(move |view| {
-                let now = inner.now();
-                let record = view.get(&id)?;
-                let (live, last_access, expires_at) = inner.live(&id, record.as_deref(), now)?;
-                let mut next = live.clone();
-                let mut changed = false;
-                if let Some(user) = &user {
-                    if live.user.as_deref() != Some(user.as_str()) {
-                        if live.user.is_some() {
-                            next.data = Arc::default();
-                            next.flash.clear();
-                        }
-                        next.user = Some(user.clone());
-                        next.version += 1;
-                        next.last_update = now;
-                        changed = true;
+        self.write(self.durable(), move |inner, view| {
+            let now = inner.now();
+            let record = view.get(&id)?;
+            let (live, last_access, expires_at) = inner.live(&id, record.as_deref(), now)?;
+            let mut next = live.clone();
+            let mut changed = false;
+            if let Some(user) = &user {
+                if live.user.as_deref() != Some(user.as_str()) {
+                    if live.user.is_some() {
+                        next.data = Arc::default();
+                        next.flash.clear();
                     }
+                    next.user = Some(user.clone());
+                    next.version += 1;
+                    next.last_update = now;
+                    changed = true;
                 }
-                let target = match &new_token {
-                    Some(token) => {
-                        let new_id = token.id();
-                        if view.get(&new_id)?.is_some() {
-                            return Err(Error::storage(
-                                "a new token collided with an existing session; try again",
-                            ));
-                        }
-                        next.csrf_secret = csrf_secret;
-                        inner.commit_live(view, new_id, next.clone(), now)?;
-                        view.put(
-                            id,
-                            Record::Ended {
-                                reason: EndReason::Rotated,
-                                ended_at: now,
-                                until: expires_at,
-                            },
-                        )?;
-                        inner.touches.forget(&id);
-                        crate::pairs::follow_rotation(view, live, new_id)?;
-                        new_id
+            }
+            let target = match &new_token {
+                Some(token) => {
+                    let new_id = token.id();
+                    if view.get(&new_id)?.is_some() {
+                        return Err(Error::storage(
+                            "a new token collided with an existing session; try again",
+                        ));
                     }
-                    None => {
-                        if changed {
-                            inner.commit_live(view, id, next.clone(), last_access.max(now))?;
-                        }
-                        id
-                    }
-                };
-                if let Some(user) = &user {
-                    crate::user_index::enforce_limit(&inner, view, user, &target, now)?;
+                    next.csrf_secret = csrf_secret;
+                    inner.commit_live(view, new_id, next.clone(), now)?;
+                    view.put(
+                        id,
+                        Record::Ended {
+                            reason: EndReason::Rotated,
+                            ended_at: now,
+                            until: expires_at,
+                        },
+                    )?;
+                    inner.touches.forget(&id);
+                    crate::pairs::follow_rotation(view, live, new_id)?;
+                    new_id
                 }
-                let stored = view.get(&target)?;
-                let (live, last_access, expires_at) =
-                    inner.live(&target, stored.as_deref(), now)?;
-                *out.lock() = Some(inner.view(target, live, last_access, expires_at, new_token));
-                Ok(())
-            }),
-            self.durable(),
-        )?;
-        take(&slot)
+                None => {
+                    if changed {
+                        inner.commit_live(view, id, next.clone(), last_access.max(now))?;
+                    }
+                    id
+                }
+            };
+            if let Some(user) = &user {
+                crate::user_index::enforce_limit(inner, view, user, &target, now)?;
+            }
+            let stored = view.get(&target)?;
+            let (live, last_access, expires_at) = inner.live(&target, stored.as_deref(), now)?;
+            Ok(inner.view(target, live, last_access, expires_at, new_token))
+        })
     }
 
     /// Ends one session; whether there was a live one to end.
     pub(crate) fn end(self: &Arc<Self>, id: SessionId, reason: EndReason) -> Result<bool> {
-        let slot: Slot<bool> = Arc::new(Mutex::new(None));
-        let out = slot.clone();
-        let inner = self.clone();
-        self.storage.write(
-            Box::new(move |view| {
-                let now = inner.now();
-                let ended = inner.end_in(view, id, reason, now)?;
-                *out.lock() = Some(ended);
-                Ok(())
-            }),
-            self.durable(),
-        )?;
-        take(&slot)
+        self.write(self.durable(), move |inner, view| {
+            let now = inner.now();
+            let ended = inner.end_in(view, id, reason, now)?;
+            Ok(ended)
+        })
     }
 
     /// Inside a write: replaces a live session by the record of its end.
@@ -1068,26 +1040,16 @@ impl Inner {
 
     fn end_user(self: &Arc<Self>, user: String, keep: Option<SessionId>) -> Result<usize> {
         self.check()?;
-        let slot: Slot<usize> = Arc::new(Mutex::new(None));
-        let out = slot.clone();
-        let inner = self.clone();
-        self.storage.write(
-            Box::new(move |view| {
-                let now = inner.now();
-                let mut ended = 0;
-                for id in view.user_sessions(&user)? {
-                    if Some(id) != keep
-                        && inner.end_in(view, id, EndReason::LogoutEverywhere, now)?
-                    {
-                        ended += 1;
-                    }
+        self.write(self.durable(), move |inner, view| {
+            let now = inner.now();
+            let mut ended = 0;
+            for id in view.user_sessions(&user)? {
+                if Some(id) != keep && inner.end_in(view, id, EndReason::LogoutEverywhere, now)? {
+                    ended += 1;
                 }
-                *out.lock() = Some(ended);
-                Ok(())
-            }),
-            self.durable(),
-        )?;
-        take(&slot)
+            }
+            Ok(ended)
+        })
     }
 
     fn sessions_of(&self, user: &str) -> Result<Vec<Session>> {
@@ -1176,18 +1138,10 @@ impl Inner {
         self.check()?;
         let mut total = 0usize;
         loop {
-            let slot: Slot<(usize, bool)> = Arc::new(Mutex::new(None));
-            let out = slot.clone();
-            let inner = self.clone();
-            self.storage.write(
-                Box::new(move |view| {
-                    let result = crate::sweeper::sweep_batch(&inner, view)?;
-                    *out.lock() = Some(result);
-                    Ok(())
-                }),
-                false,
-            )?;
-            let (removed, more) = take(&slot)?;
+            let (removed, more) = self.write(false, move |inner, view| {
+                let result = crate::sweeper::sweep_batch(inner, view)?;
+                Ok(result)
+            })?;
             total += removed;
             self.swept.fetch_add(removed as u64, Ordering::Relaxed);
             if !more {

@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use parking_lot::Mutex;
 use time::OffsetDateTime;
 use tower_sessions_core::session::{Id, Record as TowerRecord};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
@@ -27,7 +26,7 @@ use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lifetime::Lifetime;
-use crate::record::{LiveRecord, Record};
+use crate::record::LiveRecord;
 use crate::session::Meta;
 use crate::store::Store;
 use crate::token::{fill_random, SessionId, Token};
@@ -96,55 +95,44 @@ impl CoatcheckStore {
         let expiry = millis(record.expiry_date);
         let mut csrf_secret = [0u8; 32];
         fill_random(&mut csrf_secret)?;
-        let slot = Arc::new(Mutex::new(None));
-        let out = slot.clone();
-        let job_inner = inner.clone();
-        inner.storage.write(
-            Box::new(move |view| {
-                let inner = job_inner;
-                let now = inner.now();
-                let existing = view.get(&id)?;
-                let next = match existing.as_deref() {
-                    None => LiveRecord {
-                        user: None,
-                        data: Arc::new(data),
-                        flash: Data::new(),
-                        created_at: now,
-                        last_access: now,
-                        last_update: now,
-                        remember: false,
-                        lifetime: Some(lifetime_until(now, expiry)),
-                        meta: Meta::default(),
-                        version: 0,
-                        csrf_secret,
-                        expires_at: now,
-                        pair_gen: 0,
-                        refresh_key: None,
-                    },
-                    Some(_) if create_only => {
-                        *out.lock() = Some(false);
-                        return Ok(());
+        inner.write(inner.durable(), move |inner, view| {
+            let now = inner.now();
+            let existing = view.get(&id)?;
+            let next = match existing.as_deref() {
+                None => LiveRecord {
+                    user: None,
+                    data: Arc::new(data),
+                    flash: Data::new(),
+                    created_at: now,
+                    last_access: now,
+                    last_update: now,
+                    remember: false,
+                    lifetime: Some(lifetime_until(now, expiry)),
+                    meta: Meta::default(),
+                    version: 0,
+                    csrf_secret,
+                    expires_at: now,
+                    pair_gen: 0,
+                    refresh_key: None,
+                },
+                Some(_) if create_only => return Ok(false),
+                Some(_) => {
+                    // Live, or the error that says why not: a save never
+                    // brings back an ended session.
+                    let (live, _, _) = inner.live(&id, existing.as_deref(), now)?;
+                    let mut next = live.clone();
+                    if *next.data != data {
+                        next.data = Arc::new(data);
+                        next.version += 1;
+                        next.last_update = now;
                     }
-                    Some(Record::Live(_)) | Some(Record::Ended { .. }) => {
-                        let (live, _, _) = inner.live(&id, existing.as_deref(), now)?;
-                        let mut next = live.clone();
-                        if *next.data != data {
-                            next.data = Arc::new(data);
-                            next.version += 1;
-                            next.last_update = now;
-                        }
-                        next.lifetime = Some(lifetime_until(next.created_at, expiry));
-                        next
-                    }
-                };
-                inner.commit_live(view, id, next, now)?;
-                *out.lock() = Some(true);
-                Ok(())
-            }),
-            inner.durable(),
-        )?;
-        let written = slot.lock().take();
-        written.ok_or_else(|| Error::storage("internal error: a write finished without a result"))
+                    next.lifetime = Some(lifetime_until(next.created_at, expiry));
+                    next
+                }
+            };
+            inner.commit_live(view, id, next, now)?;
+            Ok(true)
+        })
     }
 }
 

@@ -384,6 +384,42 @@ fn due(
     Ok(ids)
 }
 
+/// The index reads, the same over a read and a write transaction (their
+/// tables have the same names and implement `ReadableTable`).
+macro_rules! index_reads {
+    () => {
+        fn user_sessions(&self, user: &str) -> Result<Vec<SessionId>> {
+            user_sessions(&self.user_sessions, user)
+        }
+
+        fn users_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+            users_after(&self.users, after, limit)
+        }
+
+        fn due(&self, which: Due, now: Timestamp, limit: usize) -> Result<Vec<SessionId>> {
+            match which {
+                Due::Live => due(&self.live_expiry, now, limit),
+                Due::Ended => due(&self.ended_expiry, now, limit),
+            }
+        }
+
+        fn live_records(&self) -> Result<u64> {
+            Ok(self.live_expiry.len()?)
+        }
+
+        fn user_count(&self) -> Result<u64> {
+            Ok(self.users.len()?)
+        }
+
+        fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<(Timestamp, Vec<u8>)>> {
+            Ok(self.refresh.get(key)?.map(|v| {
+                let (until, bytes) = v.value();
+                (Timestamp::from_millis(until), bytes.to_vec())
+            }))
+        }
+    };
+}
+
 struct RedbRead {
     sessions: redb::ReadOnlyTable<IdKey, &'static [u8]>,
     live_expiry: redb::ReadOnlyTable<(i64, IdKey), ()>,
@@ -398,35 +434,7 @@ impl ReadView for RedbRead {
         Ok(read_record(&self.sessions, id)?.map(Arc::new))
     }
 
-    fn user_sessions(&self, user: &str) -> Result<Vec<SessionId>> {
-        user_sessions(&self.user_sessions, user)
-    }
-
-    fn users_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
-        users_after(&self.users, after, limit)
-    }
-
-    fn due(&self, which: Due, now: Timestamp, limit: usize) -> Result<Vec<SessionId>> {
-        match which {
-            Due::Live => due(&self.live_expiry, now, limit),
-            Due::Ended => due(&self.ended_expiry, now, limit),
-        }
-    }
-
-    fn live_records(&self) -> Result<u64> {
-        Ok(self.live_expiry.len()?)
-    }
-
-    fn user_count(&self) -> Result<u64> {
-        Ok(self.users.len()?)
-    }
-
-    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<(Timestamp, Vec<u8>)>> {
-        Ok(self.refresh.get(key)?.map(|v| {
-            let (until, bytes) = v.value();
-            (Timestamp::from_millis(until), bytes.to_vec())
-        }))
-    }
+    index_reads!();
 }
 
 /// The tables of one write transaction, and what it changed.
@@ -585,35 +593,7 @@ impl ReadView for RedbWrite<'_> {
         Ok(read_record(&self.sessions, id)?.map(Arc::new))
     }
 
-    fn user_sessions(&self, user: &str) -> Result<Vec<SessionId>> {
-        user_sessions(&self.user_sessions, user)
-    }
-
-    fn users_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
-        users_after(&self.users, after, limit)
-    }
-
-    fn due(&self, which: Due, now: Timestamp, limit: usize) -> Result<Vec<SessionId>> {
-        match which {
-            Due::Live => due(&self.live_expiry, now, limit),
-            Due::Ended => due(&self.ended_expiry, now, limit),
-        }
-    }
-
-    fn live_records(&self) -> Result<u64> {
-        Ok(self.live_expiry.len()?)
-    }
-
-    fn user_count(&self) -> Result<u64> {
-        Ok(self.users.len()?)
-    }
-
-    fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<(Timestamp, Vec<u8>)>> {
-        Ok(self.refresh.get(key)?.map(|v| {
-            let (until, bytes) = v.value();
-            (Timestamp::from_millis(until), bytes.to_vec())
-        }))
-    }
+    index_reads!();
 }
 
 impl WriteView for RedbWrite<'_> {

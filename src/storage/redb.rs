@@ -13,6 +13,7 @@
 //! | `refresh` | SHA-256 of a refresh token | (sweep-after ms, encoded record) |
 //! | `refresh_expiry` | (sweep-after ms, key) | — |
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -389,30 +390,30 @@ fn due(
 macro_rules! index_reads {
     () => {
         fn user_sessions(&self, user: &str) -> Result<Vec<SessionId>> {
-            user_sessions(&self.user_sessions, user)
+            user_sessions(self.user_sessions_t()?, user)
         }
 
         fn users_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
-            users_after(&self.users, after, limit)
+            users_after(self.users_t()?, after, limit)
         }
 
         fn due(&self, which: Due, now: Timestamp, limit: usize) -> Result<Vec<SessionId>> {
             match which {
-                Due::Live => due(&self.live_expiry, now, limit),
-                Due::Ended => due(&self.ended_expiry, now, limit),
+                Due::Live => due(self.live_expiry_t()?, now, limit),
+                Due::Ended => due(self.ended_expiry_t()?, now, limit),
             }
         }
 
         fn live_records(&self) -> Result<u64> {
-            Ok(self.live_expiry.len()?)
+            Ok(self.live_expiry_t()?.len()?)
         }
 
         fn user_count(&self) -> Result<u64> {
-            Ok(self.users.len()?)
+            Ok(self.users_t()?.len()?)
         }
 
         fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<(Timestamp, Vec<u8>)>> {
-            Ok(self.refresh.get(key)?.map(|v| {
+            Ok(self.refresh_t()?.get(key)?.map(|v| {
                 let (until, bytes) = v.value();
                 (Timestamp::from_millis(until), bytes.to_vec())
             }))
@@ -429,6 +430,25 @@ struct RedbRead {
     refresh: redb::ReadOnlyTable<IdKey, (i64, &'static [u8])>,
 }
 
+/// The tables of a read transaction, under the names `index_reads!` uses.
+impl RedbRead {
+    fn user_sessions_t(&self) -> Result<&redb::ReadOnlyTable<(&'static str, IdKey), ()>> {
+        Ok(&self.user_sessions)
+    }
+    fn users_t(&self) -> Result<&redb::ReadOnlyTable<&'static str, u64>> {
+        Ok(&self.users)
+    }
+    fn live_expiry_t(&self) -> Result<&redb::ReadOnlyTable<(i64, IdKey), ()>> {
+        Ok(&self.live_expiry)
+    }
+    fn ended_expiry_t(&self) -> Result<&redb::ReadOnlyTable<(i64, IdKey), ()>> {
+        Ok(&self.ended_expiry)
+    }
+    fn refresh_t(&self) -> Result<&redb::ReadOnlyTable<IdKey, (i64, &'static [u8])>> {
+        Ok(&self.refresh)
+    }
+}
+
 impl ReadView for RedbRead {
     fn get(&self, id: &SessionId) -> Result<Option<Arc<Record>>> {
         Ok(read_record(&self.sessions, id)?.map(Arc::new))
@@ -437,15 +457,50 @@ impl ReadView for RedbRead {
     index_reads!();
 }
 
+/// A table of a write transaction, opened on first use: a batch that only
+/// creates anonymous sessions never opens the user or refresh tables, and
+/// every table opened costs work at commit.
+struct LazyTable<'t, K: redb::Key + 'static, V: redb::Value + 'static> {
+    definition: TableDefinition<'static, K, V>,
+    table: OnceCell<Table<'t, K, V>>,
+}
+
+impl<'t, K: redb::Key + 'static, V: redb::Value + 'static> LazyTable<'t, K, V> {
+    fn new(definition: TableDefinition<'static, K, V>) -> Self {
+        LazyTable {
+            definition,
+            table: OnceCell::new(),
+        }
+    }
+
+    fn get(&self, txn: &'t WriteTransaction) -> Result<&Table<'t, K, V>> {
+        if self.table.get().is_none() {
+            let table = txn.open_table(self.definition)?;
+            let _ = self.table.set(table);
+        }
+        self.table
+            .get()
+            .ok_or_else(|| Error::storage("internal error: a table did not open"))
+    }
+
+    fn get_mut(&mut self, txn: &'t WriteTransaction) -> Result<&mut Table<'t, K, V>> {
+        self.get(txn)?;
+        self.table
+            .get_mut()
+            .ok_or_else(|| Error::storage("internal error: a table did not open"))
+    }
+}
+
 /// The tables of one write transaction, and what it changed.
 struct RedbWrite<'t> {
-    sessions: Table<'t, IdKey, &'static [u8]>,
-    live_expiry: Table<'t, (i64, IdKey), ()>,
-    ended_expiry: Table<'t, (i64, IdKey), ()>,
-    user_sessions: Table<'t, (&'static str, IdKey), ()>,
-    users: Table<'t, &'static str, u64>,
-    refresh: Table<'t, IdKey, (i64, &'static [u8])>,
-    refresh_expiry: Table<'t, (i64, IdKey), ()>,
+    txn: &'t WriteTransaction,
+    sessions: LazyTable<'t, IdKey, &'static [u8]>,
+    live_expiry: LazyTable<'t, (i64, IdKey), ()>,
+    ended_expiry: LazyTable<'t, (i64, IdKey), ()>,
+    user_sessions: LazyTable<'t, (&'static str, IdKey), ()>,
+    users: LazyTable<'t, &'static str, u64>,
+    refresh: LazyTable<'t, IdKey, (i64, &'static [u8])>,
+    refresh_expiry: LazyTable<'t, (i64, IdKey), ()>,
     /// Records written in this transaction, for reads of the same batch and
     /// for the cache after commit (`None`: deleted).
     changes: HashMap<SessionId, Option<Arc<Record>>>,
@@ -456,16 +511,33 @@ struct RedbWrite<'t> {
 impl<'t> RedbWrite<'t> {
     fn open(txn: &'t WriteTransaction) -> Result<RedbWrite<'t>> {
         Ok(RedbWrite {
-            sessions: txn.open_table(SESSIONS)?,
-            live_expiry: txn.open_table(LIVE_EXPIRY)?,
-            ended_expiry: txn.open_table(ENDED_EXPIRY)?,
-            user_sessions: txn.open_table(USER_SESSIONS)?,
-            users: txn.open_table(USERS)?,
-            refresh: txn.open_table(REFRESH)?,
-            refresh_expiry: txn.open_table(REFRESH_EXPIRY)?,
+            txn,
+            sessions: LazyTable::new(SESSIONS),
+            live_expiry: LazyTable::new(LIVE_EXPIRY),
+            ended_expiry: LazyTable::new(ENDED_EXPIRY),
+            user_sessions: LazyTable::new(USER_SESSIONS),
+            users: LazyTable::new(USERS),
+            refresh: LazyTable::new(REFRESH),
+            refresh_expiry: LazyTable::new(REFRESH_EXPIRY),
             changes: HashMap::new(),
             failed: false,
         })
+    }
+
+    fn user_sessions_t(&self) -> Result<&Table<'t, (&'static str, IdKey), ()>> {
+        self.user_sessions.get(self.txn)
+    }
+    fn users_t(&self) -> Result<&Table<'t, &'static str, u64>> {
+        self.users.get(self.txn)
+    }
+    fn live_expiry_t(&self) -> Result<&Table<'t, (i64, IdKey), ()>> {
+        self.live_expiry.get(self.txn)
+    }
+    fn ended_expiry_t(&self) -> Result<&Table<'t, (i64, IdKey), ()>> {
+        self.ended_expiry.get(self.txn)
+    }
+    fn refresh_t(&self) -> Result<&Table<'t, IdKey, (i64, &'static [u8])>> {
+        self.refresh.get(self.txn)
     }
 
     /// Marks the batch failed if `result` is an error.
@@ -481,19 +553,26 @@ impl<'t> RedbWrite<'t> {
         match record {
             Record::Live(live) => {
                 self.live_expiry
+                    .get_mut(self.txn)?
                     .remove((live.expires_at.as_millis(), key))?;
                 if let Some(user) = live.user.as_deref() {
-                    self.user_sessions.remove((user, key))?;
-                    let left = self.users.get(user)?.map_or(0, |v| v.value());
+                    self.user_sessions.get_mut(self.txn)?.remove((user, key))?;
+                    let left = self
+                        .users
+                        .get(self.txn)?
+                        .get(user)?
+                        .map_or(0, |v| v.value());
                     if left <= 1 {
-                        self.users.remove(user)?;
+                        self.users.get_mut(self.txn)?.remove(user)?;
                     } else {
-                        self.users.insert(user, left - 1)?;
+                        self.users.get_mut(self.txn)?.insert(user, left - 1)?;
                     }
                 }
             }
             Record::Ended { until, .. } => {
-                self.ended_expiry.remove((until.as_millis(), key))?;
+                self.ended_expiry
+                    .get_mut(self.txn)?
+                    .remove((until.as_millis(), key))?;
             }
         }
         Ok(())
@@ -504,17 +583,28 @@ impl<'t> RedbWrite<'t> {
         match record {
             Record::Live(live) => {
                 self.live_expiry
+                    .get_mut(self.txn)?
                     .insert((live.expires_at.as_millis(), key), ())?;
                 if let Some(user) = live.user.as_deref() {
-                    let before = self.user_sessions.insert((user, key), ())?.is_some();
+                    let before = self
+                        .user_sessions
+                        .get_mut(self.txn)?
+                        .insert((user, key), ())?
+                        .is_some();
                     if !before {
-                        let count = self.users.get(user)?.map_or(0, |v| v.value());
-                        self.users.insert(user, count + 1)?;
+                        let count = self
+                            .users
+                            .get(self.txn)?
+                            .get(user)?
+                            .map_or(0, |v| v.value());
+                        self.users.get_mut(self.txn)?.insert(user, count + 1)?;
                     }
                 }
             }
             Record::Ended { until, .. } => {
-                self.ended_expiry.insert((until.as_millis(), key), ())?;
+                self.ended_expiry
+                    .get_mut(self.txn)?
+                    .insert((until.as_millis(), key), ())?;
             }
         }
         Ok(())
@@ -534,7 +624,9 @@ impl<'t> RedbWrite<'t> {
             self.index(&id, &record)?;
         }
         let bytes = codec::encode_record(&record)?;
-        self.sessions.insert(id.as_bytes(), bytes.as_slice())?;
+        self.sessions
+            .get_mut(self.txn)?
+            .insert(id.as_bytes(), bytes.as_slice())?;
         self.changes.insert(id, Some(Arc::new(record)));
         Ok(())
     }
@@ -542,34 +634,49 @@ impl<'t> RedbWrite<'t> {
     fn delete_inner(&mut self, id: &SessionId) -> Result<()> {
         if let Some(old) = self.get(id)? {
             self.unindex(id, &old)?;
-            self.sessions.remove(id.as_bytes())?;
+            self.sessions.get_mut(self.txn)?.remove(id.as_bytes())?;
         }
         self.changes.insert(*id, None);
         Ok(())
     }
 
     fn put_refresh_inner(&mut self, key: [u8; 32], value: Vec<u8>, until: Timestamp) -> Result<()> {
-        let old_until = self.refresh.get(&key)?.map(|v| v.value().0);
+        let old_until = self.refresh.get(self.txn)?.get(&key)?.map(|v| v.value().0);
         if let Some(old_until) = old_until {
-            self.refresh_expiry.remove((old_until, &key))?;
+            self.refresh_expiry
+                .get_mut(self.txn)?
+                .remove((old_until, &key))?;
         }
         self.refresh
+            .get_mut(self.txn)?
             .insert(&key, (until.as_millis(), value.as_slice()))?;
-        self.refresh_expiry.insert((until.as_millis(), &key), ())?;
+        self.refresh_expiry
+            .get_mut(self.txn)?
+            .insert((until.as_millis(), &key), ())?;
         Ok(())
     }
 
     fn delete_refresh_inner(&mut self, key: &[u8; 32]) -> Result<()> {
-        let old_until = self.refresh.remove(key)?.map(|v| v.value().0);
+        let old_until = self
+            .refresh
+            .get_mut(self.txn)?
+            .remove(key)?
+            .map(|v| v.value().0);
         if let Some(old_until) = old_until {
-            self.refresh_expiry.remove((old_until, key))?;
+            self.refresh_expiry
+                .get_mut(self.txn)?
+                .remove((old_until, key))?;
         }
         Ok(())
     }
 
     fn sweep_refresh_inner(&mut self, now: Timestamp, limit: usize) -> Result<usize> {
         let mut due_keys = Vec::new();
-        for entry in self.refresh_expiry.range(..=(now.as_millis(), &HIGH))? {
+        for entry in self
+            .refresh_expiry
+            .get(self.txn)?
+            .range(..=(now.as_millis(), &HIGH))?
+        {
             if due_keys.len() >= limit {
                 break;
             }
@@ -578,8 +685,10 @@ impl<'t> RedbWrite<'t> {
             due_keys.push((until, *k));
         }
         for (until, key) in &due_keys {
-            self.refresh_expiry.remove((*until, key))?;
-            self.refresh.remove(key)?;
+            self.refresh_expiry
+                .get_mut(self.txn)?
+                .remove((*until, key))?;
+            self.refresh.get_mut(self.txn)?.remove(key)?;
         }
         Ok(due_keys.len())
     }
@@ -590,7 +699,7 @@ impl ReadView for RedbWrite<'_> {
         if let Some(change) = self.changes.get(id) {
             return Ok(change.clone());
         }
-        Ok(read_record(&self.sessions, id)?.map(Arc::new))
+        Ok(read_record(self.sessions.get(self.txn)?, id)?.map(Arc::new))
     }
 
     index_reads!();

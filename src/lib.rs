@@ -83,4 +83,4 @@ pub use pairs::TokenPair;
 pub use session::{Meta, NewSession, Session};
 pub use store::{Stats, Store};
 pub use token::{SessionId, Token, MAX_TOKEN_CHARS};
-pub use value::{data_from_json_str, data_to_json, Data, Value, BYTES_JSON_KEY};
+pub use value::{data_from_json_str, data_to_json, Data, Value, BYTES_JSON_KEY, MAX_DEPTH};

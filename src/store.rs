@@ -115,6 +115,7 @@ pub(crate) struct Inner {
     /// HMAC-SHA256 keyed with the access key, ready to clone (the key's
     /// pads are hashed once, not on every token).
     pub(crate) access_mac: hmac::Hmac<sha2::Sha256>,
+    path: Option<std::path::PathBuf>,
     owner_pid: u32,
     fork_generation: u64,
     closed: AtomicBool,
@@ -133,7 +134,7 @@ impl Store {
         (|| {
             config.validate()?;
             let storage = RedbStorage::open(path, config.cache_capacity)?;
-            Store::start(Box::new(storage), config, true)
+            Store::start(Box::new(storage), config, Some(path.to_path_buf()))
         })()
         .map_err(|e| e.during("open"))
     }
@@ -143,12 +144,17 @@ impl Store {
         (|| {
             config.validate()?;
             let storage = RedbStorage::in_memory(config.cache_capacity)?;
-            Store::start(Box::new(storage), config, false)
+            Store::start(Box::new(storage), config, None)
         })()
         .map_err(|e| e.during("in_memory"))
     }
 
-    fn start(storage: Box<dyn Storage>, config: Config, on_disk: bool) -> Result<Store> {
+    fn start(
+        storage: Box<dyn Storage>,
+        config: Config,
+        path: Option<std::path::PathBuf>,
+    ) -> Result<Store> {
+        let on_disk = path.is_some();
         let access_key = match &config.access_key {
             Some(key) => key.clone(),
             None => {
@@ -177,6 +183,7 @@ impl Store {
             touches: Touches::new(),
             access_mac: <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&access_key)
                 .map_err(|_| Error::invalid_argument("access_key cannot be used as an HMAC key"))?,
+            path,
             owner_pid: std::process::id(),
             fork_generation: crate::fork::generation(),
             closed: AtomicBool::new(false),
@@ -536,6 +543,16 @@ impl Store {
     /// calls on this store (and its clones) fail. Closing twice is harmless.
     pub fn close(&self) -> Result<()> {
         self.inner.close().map_err(|e| e.during("close"))
+    }
+
+    /// Whether [`Store::close`] was called (on this store or a clone).
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    /// The store file, or `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
     }
 
     /// Counters and sizes.
@@ -1170,12 +1187,19 @@ impl Inner {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        let forked = !crate::fork::is_owner(self.owner_pid)
+            || crate::fork::generation() != self.fork_generation;
+        if forked {
+            // In a forked child the sweeper thread does not exist and its
+            // lock may have been held at the fork: leave both alone, and
+            // never touch the file (the storage leaks its handle on drop).
+            if let Some(mut slot) = self.housekeeper.try_lock() {
+                std::mem::forget(slot.take());
+            }
+            return Ok(());
+        }
         if let Some(keeper) = self.housekeeper.lock().take() {
             keeper.stop();
-        }
-        if !crate::fork::is_owner(self.owner_pid) {
-            // Never touch a file inherited through fork().
-            return Ok(());
         }
         self.storage.close()
     }

@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 /// A session's data: string keys to [`Value`]s, in key order.
 pub type Data = BTreeMap<String, Value>;
 
+/// How deep values may nest (lists and maps inside lists and maps).
+pub const MAX_DEPTH: usize = 128;
+
 /// The JSON key that marks bytes in the JSON form of a [`Value`].
 pub const BYTES_JSON_KEY: &str = "$bytes";
 
@@ -49,14 +52,25 @@ pub enum Value {
 }
 
 impl Value {
-    /// Checks that the value can be stored: every float is finite.
+    /// Checks that the value can be stored: every float is finite, and it
+    /// nests at most [`MAX_DEPTH`] levels (so that no decoder recurses
+    /// without bound).
     pub(crate) fn validate(&self, key: &str) -> Result<()> {
+        self.validate_at(key, 1)
+    }
+
+    fn validate_at(&self, key: &str, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH && matches!(self, Value::List(_) | Value::Map(_)) {
+            return Err(Error::invalid_argument(format!(
+                "the value of {key:?} nests deeper than {MAX_DEPTH} levels"
+            )));
+        }
         match self {
             Value::Float(f) if !f.is_finite() => Err(Error::invalid_argument(format!(
                 "the value of {key:?} contains {f}, which cannot be stored (floats must be finite)"
             ))),
-            Value::List(items) => items.iter().try_for_each(|v| v.validate(key)),
-            Value::Map(map) => map.values().try_for_each(|v| v.validate(key)),
+            Value::List(items) => items.iter().try_for_each(|v| v.validate_at(key, depth + 1)),
+            Value::Map(map) => map.values().try_for_each(|v| v.validate_at(key, depth + 1)),
             _ => Ok(()),
         }
     }
@@ -261,6 +275,18 @@ mod tests {
         let err = Value::from_json_str("18446744073709551615").unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
         assert!(Value::from_json_str("{").is_err());
+    }
+
+    #[test]
+    fn values_nested_too_deep_are_refused() {
+        let mut v = Value::Null;
+        for _ in 0..MAX_DEPTH {
+            v = Value::List(vec![v]);
+        }
+        assert!(v.validate("ok").is_ok());
+        let too_deep = Value::List(vec![v]);
+        let err = too_deep.validate("deep").unwrap_err();
+        assert!(err.to_string().contains("nests deeper"), "{err}");
     }
 
     #[test]

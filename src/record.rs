@@ -14,7 +14,7 @@ use crate::value::Data;
 /// A live session as stored. Never holds the token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct LiveRecord {
-    pub(crate) user: Option<String>,
+    pub(crate) user: Option<Arc<str>>,
     pub(crate) data: Arc<Data>,
     pub(crate) flash: Data,
     pub(crate) created_at: Timestamp,
@@ -22,7 +22,7 @@ pub(crate) struct LiveRecord {
     pub(crate) last_update: Timestamp,
     pub(crate) remember: bool,
     pub(crate) lifetime: Option<Lifetime>,
-    pub(crate) meta: Meta,
+    pub(crate) meta: Arc<Meta>,
     pub(crate) version: u64,
     /// The per-session secret behind CSRF tokens; rotates with the token.
     pub(crate) csrf_secret: [u8; 32],

@@ -116,7 +116,7 @@ impl NewSession {
 pub struct Session {
     pub(crate) id: SessionId,
     pub(crate) token: Option<Token>,
-    pub(crate) user: Option<String>,
+    pub(crate) user: Option<std::sync::Arc<str>>,
     pub(crate) data: std::sync::Arc<Data>,
     pub(crate) flash_keys: usize,
     pub(crate) created_at: Timestamp,
@@ -126,7 +126,7 @@ pub struct Session {
     pub(crate) remember: bool,
     pub(crate) lifetime: Lifetime,
     pub(crate) custom_lifetime: bool,
-    pub(crate) meta: Meta,
+    pub(crate) meta: std::sync::Arc<Meta>,
     pub(crate) version: u64,
 }
 

@@ -450,10 +450,10 @@ impl Store {
         (|| {
             validate_meta(&meta)?;
             self.inner.mutate(self.inner.parse(token)?, move |live, _| {
-                if live.meta == meta {
+                if *live.meta == meta {
                     return Ok(Outcome::Unchanged(()));
                 }
-                live.meta = meta;
+                live.meta = Arc::new(meta);
                 Ok(Outcome::Unversioned(()))
             })
         })()
@@ -924,7 +924,7 @@ impl Inner {
                 ));
             }
             let mut live = LiveRecord {
-                user: new.user,
+                user: new.user.map(Arc::from),
                 data: Arc::new(new.data),
                 flash: Data::new(),
                 created_at: now,
@@ -932,7 +932,7 @@ impl Inner {
                 last_update: now,
                 remember: new.remember,
                 lifetime: new.lifetime,
-                meta: new.meta,
+                meta: Arc::new(new.meta),
                 version: 0,
                 csrf_secret,
                 expires_at: now,
@@ -972,7 +972,7 @@ impl Inner {
                         next.data = Arc::default();
                         next.flash.clear();
                     }
-                    next.user = Some(user.clone());
+                    next.user = Some(Arc::from(user.as_str()));
                     next.version += 1;
                     next.last_update = now;
                     changed = true;
@@ -1131,7 +1131,7 @@ impl Inner {
                     if expires_at <= now {
                         expired += 1;
                         if let Some(user) = &live.user {
-                            touched_users.insert(user.clone());
+                            touched_users.insert(user.to_string());
                         }
                     }
                 }

@@ -27,7 +27,6 @@ use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lifetime::Lifetime;
 use crate::record::LiveRecord;
-use crate::session::Meta;
 use crate::store::Store;
 use crate::token::{fill_random, SessionId, Token};
 use crate::value::{Data, Value};
@@ -108,7 +107,7 @@ impl CoatcheckStore {
                     last_update: now,
                     remember: false,
                     lifetime: Some(lifetime_until(now, expiry)),
-                    meta: Meta::default(),
+                    meta: Arc::default(),
                     version: 0,
                     csrf_secret,
                     expires_at: now,

@@ -430,8 +430,10 @@ class Store:
         refresh token again revokes the whole session (``TokenReuse``),
         unless it comes within ``refresh_grace`` of the first use (two tabs,
         a network retry): then the same new pair is returned."""
-    def set_lifetime(self, token: str, lifetime: LifetimeLike) -> None:
-        """Gives this session its own lifetime."""
+    def set_lifetime(self, token: str, lifetime: Optional[LifetimeLike]) -> None:
+        """Gives this session its own lifetime; None puts it back on the configured one."""
+    def now(self) -> datetime:
+        """The current time on the store's clock (a ManualClock in tests)."""
     def set_remember(self, token: str, remember: bool) -> None:
         """Turns "keep me signed in" on or off (long or default lifetime)."""
     def set_meta(

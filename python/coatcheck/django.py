@@ -48,7 +48,7 @@ no hard limit: set a shorter one to get one); ``regenerate_on_login=False``
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from asgiref.sync import sync_to_async
@@ -403,8 +403,9 @@ class SessionStore(SessionBase):
             return
         elif isinstance(data.get(EXPIRY_KEY), str):
             # A date: fixed, counted from creation, whatever happens next.
-            created = self._cc_created or datetime.now(timezone.utc)
-            since = max((datetime.now(timezone.utc) - created).total_seconds(), 0.0)
+            now = store.now()  # the engine's clock, which decides expiry
+            created = self._cc_created or now
+            since = max((now - created).total_seconds(), 0.0)
             lifetime = (since + age, since + age)
         else:
             lifetime = (age, max(age, _default_lifetime()[1]))

@@ -189,6 +189,17 @@ def test_lifetime_per_session(store: coatcheck.Store, clock: coatcheck.ManualClo
     assert t is not None
     store.set_lifetime(t, (timedelta(minutes=5), timedelta(hours=1)))
     assert store.get(t).lifetime.idle == timedelta(minutes=5)
+    store.set_lifetime(t, None)
+    back = store.get(t)
+    assert not back.has_custom_lifetime
+    assert back.lifetime.idle == timedelta(minutes=30)
+
+
+def test_now_reads_the_store_clock(store: coatcheck.Store, clock: coatcheck.ManualClock) -> None:
+    before = store.now()
+    assert before.tzinfo is not None
+    clock.advance(timedelta(days=3))
+    assert store.now() - before == timedelta(days=3)
 
 
 def test_set_meta_replaces_it(store: coatcheck.Store) -> None:

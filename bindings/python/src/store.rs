@@ -493,16 +493,23 @@ impl PyStore {
             .map(PyTokenPair::from)
     }
 
-    /// Gives this session its own lifetime (a Lifetime or an (idle, absolute) pair).
+    /// Gives this session its own lifetime (a Lifetime or an (idle, absolute)
+    /// pair); None puts it back on the configured (or remember) lifetime.
     fn set_lifetime(
         &self,
         py: Python<'_>,
         token: PyBackedStr,
-        lifetime: &Bound<'_, PyAny>,
+        lifetime: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let lifetime = PyLifetime::extract_arg(lifetime)?;
+        let lifetime = lifetime.map(PyLifetime::extract_arg).transpose()?;
         let store = &self.store;
         py.detach(|| store.set_lifetime(&token, lifetime)).py_err()
+    }
+
+    /// The current time on the store's clock (a `ManualClock` in tests): use
+    /// it, not the wall clock, to compute dates the store will compare.
+    fn now<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::from_timestamp(py, self.store.now())
     }
 
     /// Turns "keep me signed in" on or off.

@@ -7,8 +7,6 @@
 //! shard since the reader started (`epoch`), so a slow reader can never put
 //! back a record older than one a writer already committed.
 
-use std::sync::Arc;
-
 use parking_lot::Mutex;
 
 use crate::record::Record;
@@ -18,7 +16,7 @@ const SHARDS: usize = 16;
 
 #[derive(Default)]
 struct Shard {
-    map: IdMap<Arc<Record>>,
+    map: IdMap<Record>,
     epoch: u64,
     hits: u64,
     misses: u64,
@@ -48,7 +46,7 @@ impl Cache {
 
     /// The cached record, or the epoch to hand to [`Cache::fill`] after
     /// reading it from storage.
-    pub(crate) fn get(&self, id: &SessionId) -> Result<Arc<Record>, Epoch> {
+    pub(crate) fn get(&self, id: &SessionId) -> Result<Record, Epoch> {
         let mut shard = self.shard(id).lock();
         match shard.map.get(id).cloned() {
             Some(record) => {
@@ -64,7 +62,7 @@ impl Cache {
 
     /// Caches a record read from storage, unless a writer changed the shard
     /// since `epoch` was taken.
-    pub(crate) fn fill(&self, id: SessionId, record: Arc<Record>, epoch: Epoch) {
+    pub(crate) fn fill(&self, id: SessionId, record: Record, epoch: Epoch) {
         if self.per_shard == 0 {
             return;
         }
@@ -77,7 +75,7 @@ impl Cache {
     }
 
     /// Records a committed write: the new record, or `None` when deleted.
-    pub(crate) fn store(&self, id: SessionId, record: Option<Arc<Record>>) {
+    pub(crate) fn store(&self, id: SessionId, record: Option<Record>) {
         let mut shard = self.shard(&id).lock();
         shard.epoch = shard.epoch.wrapping_add(1);
         match record {
@@ -127,12 +125,12 @@ mod tests {
     use crate::clock::Timestamp;
     use crate::error::EndReason;
 
-    fn record(ms: i64) -> Arc<Record> {
-        Arc::new(Record::Ended {
+    fn record(ms: i64) -> Record {
+        Record::Ended {
             reason: EndReason::Logout,
             ended_at: Timestamp::from_millis(ms),
             until: Timestamp::from_millis(ms),
-        })
+        }
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Store {
         let inner = &self.inner;
         let id = inner.parse(token)?;
         let record = inner.storage.load(&id)?;
-        let (live, _, _) = inner.live(&id, record.as_deref(), inner.now())?;
+        let (live, _, _) = inner.live(&id, record.as_ref(), inner.now())?;
         Ok(live.csrf_secret)
     }
 }

@@ -232,8 +232,8 @@ impl Store {
             inner.write(inner.durable(), move |inner, view| {
                 let now = inner.now();
                 let record = view.get(&id)?;
-                let (live, last_access, _) = inner.live(&id, record.as_deref(), now)?;
-                let mut next = live.clone();
+                let (live, last_access, _) = inner.live(&id, record.as_ref(), now)?;
+                let mut next = LiveRecord::clone(live);
                 if let Some(old) = live.refresh_key {
                     view.delete_refresh(&old)?;
                 }
@@ -308,7 +308,7 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
     }
     let sid = SessionId::from_bytes(record.sid);
     let session = view.get(&sid)?;
-    let (live, last_access, _) = inner.live(&sid, session.as_deref(), now)?;
+    let (live, last_access, _) = inner.live(&sid, session.as_ref(), now)?;
     let next_token = successor(inner, presented)?;
     let next_key = refresh_key(next_token.as_str());
     match record.spent_at {
@@ -332,7 +332,7 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
             };
             view.put_refresh(next_key, codec::encode(&next_record)?, refresh_expires_at)?;
             view.put_refresh(key, codec::encode(&spent)?, record.expires_at)?;
-            let mut next = live.clone();
+            let mut next = LiveRecord::clone(live);
             next.pair_gen = gen;
             next.refresh_key = Some(next_key);
             inner.commit_live(view, sid, next, last_access.max(now))?;

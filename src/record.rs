@@ -34,12 +34,11 @@ pub(crate) struct LiveRecord {
     pub(crate) refresh_key: Option<[u8; 32]>,
 }
 
-/// One entry of the sessions table. (Records travel in `Arc`s, so the
-/// size gap between the variants costs nothing.)
-#[allow(clippy::large_enum_variant)]
+/// One entry of the sessions table. Cheap to clone: a live session is
+/// shared, not copied, by the cache and every `Session` read from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Record {
-    Live(LiveRecord),
+    Live(Arc<LiveRecord>),
     /// The session was ended on purpose; kept until `until` (when it would
     /// have expired) so that `get` can say why.
     Ended {

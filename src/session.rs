@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::lifetime::Lifetime;
+use crate::record::LiveRecord;
 use crate::token::{SessionId, Token};
 use crate::value::{Data, Value};
 
@@ -109,25 +110,38 @@ impl NewSession {
 }
 
 /// A session as a caller sees it: a snapshot taken by the call that
-/// returned it.
+/// returned it. It shares the stored record (no copy of the data is made
+/// on a read).
 ///
-/// `Debug` shows everything but the token.
-#[derive(Debug, Clone, PartialEq)]
+/// `Debug` shows everything but the token and the session's secrets.
+#[derive(Clone, PartialEq)]
 pub struct Session {
     pub(crate) id: SessionId,
     pub(crate) token: Option<Token>,
-    pub(crate) user: Option<std::sync::Arc<str>>,
-    pub(crate) data: std::sync::Arc<Data>,
-    pub(crate) flash_keys: usize,
-    pub(crate) created_at: Timestamp,
+    pub(crate) record: std::sync::Arc<LiveRecord>,
     pub(crate) last_access: Timestamp,
-    pub(crate) last_update: Timestamp,
     pub(crate) expires_at: Timestamp,
-    pub(crate) remember: bool,
     pub(crate) lifetime: Lifetime,
-    pub(crate) custom_lifetime: bool,
-    pub(crate) meta: std::sync::Arc<Meta>,
-    pub(crate) version: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("token", &self.token)
+            .field("user", &self.user())
+            .field("data", self.data())
+            .field("pending_flash", &self.pending_flash())
+            .field("created_at", &self.created_at())
+            .field("last_access", &self.last_access)
+            .field("last_update", &self.last_update())
+            .field("expires_at", &self.expires_at)
+            .field("remember", &self.remember())
+            .field("lifetime", &self.lifetime)
+            .field("meta", self.meta())
+            .field("version", &self.version())
+            .finish()
+    }
 }
 
 impl Session {
@@ -144,32 +158,32 @@ impl Session {
 
     /// The user id, or `None` for an anonymous session.
     pub fn user(&self) -> Option<&str> {
-        self.user.as_deref()
+        self.record.user.as_deref()
     }
 
     /// All data.
     pub fn data(&self) -> &Data {
-        &self.data
+        &self.record.data
     }
 
     /// The data, taken out of the session.
     pub fn into_data(self) -> Data {
-        std::sync::Arc::try_unwrap(self.data).unwrap_or_else(|shared| Data::clone(&shared))
+        Data::clone(&self.record.data)
     }
 
     /// One value of the data.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.data.get(key)
+        self.record.data.get(key)
     }
 
     /// How many flash values wait for `take_flash`.
     pub fn pending_flash(&self) -> usize {
-        self.flash_keys
+        self.record.flash.len()
     }
 
     /// When the session was created.
     pub fn created_at(&self) -> Timestamp {
-        self.created_at
+        self.record.created_at
     }
 
     /// When the session was last used.
@@ -179,7 +193,7 @@ impl Session {
 
     /// When the session's data, flash or user last changed.
     pub fn last_update(&self) -> Timestamp {
-        self.last_update
+        self.record.last_update
     }
 
     /// When the session expires if it is not used again.
@@ -189,7 +203,7 @@ impl Session {
 
     /// Whether this is a "keep me signed in" session.
     pub fn remember(&self) -> bool {
-        self.remember
+        self.record.remember
     }
 
     /// The lifetime in force for this session.
@@ -200,16 +214,16 @@ impl Session {
     /// Whether the lifetime was set for this session (`set_lifetime` or at
     /// create) rather than taken from the configuration.
     pub fn has_custom_lifetime(&self) -> bool {
-        self.custom_lifetime
+        self.record.lifetime.is_some()
     }
 
     /// Where the session came from.
     pub fn meta(&self) -> &Meta {
-        &self.meta
+        &self.record.meta
     }
 
     /// Increases by one on every change of data, flash or user.
     pub fn version(&self) -> u64 {
-        self.version
+        self.record.version
     }
 }

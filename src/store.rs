@@ -294,12 +294,12 @@ impl Store {
             let id = self.inner.parse(token)?;
             loop {
                 let current = self.inner.read_id(&id, false, None)?;
-                let mut data = Data::clone(&current.data);
+                let mut data = Data::clone(current.data());
                 let out = f(&mut data);
-                if data == *current.data {
+                if data == *current.data() {
                     return Ok(out);
                 }
-                match self.inner.replace_data(id, current.version, data) {
+                match self.inner.replace_data(id, current.version(), data) {
                     Ok(_) => return Ok(out),
                     Err(e) if e.kind() == crate::ErrorKind::Conflict => continue,
                     Err(e) => return Err(e),
@@ -699,7 +699,7 @@ impl Inner {
         id: &SessionId,
         record: Option<&'r Record>,
         now: Timestamp,
-    ) -> Result<(&'r LiveRecord, Timestamp, Timestamp)> {
+    ) -> Result<(&'r Arc<LiveRecord>, Timestamp, Timestamp)> {
         match record {
             None => Err(Error::not_found("session with this token or id")),
             Some(Record::Ended { reason, until, .. }) => {
@@ -723,7 +723,7 @@ impl Inner {
     pub(crate) fn view(
         &self,
         id: SessionId,
-        live: &LiveRecord,
+        live: &Arc<LiveRecord>,
         last_access: Timestamp,
         expires_at: Timestamp,
         token: Option<Token>,
@@ -731,18 +731,10 @@ impl Inner {
         Session {
             id,
             token,
-            user: live.user.clone(),
-            data: live.data.clone(),
-            flash_keys: live.flash.len(),
-            created_at: live.created_at,
+            record: live.clone(),
             last_access,
-            last_update: live.last_update,
             expires_at,
-            remember: live.remember,
             lifetime: self.lifetime_of(live),
-            custom_lifetime: live.lifetime.is_some(),
-            meta: live.meta.clone(),
-            version: live.version,
         }
     }
 
@@ -761,7 +753,7 @@ impl Inner {
         self.check()?;
         let record = self.storage.load(id)?;
         let now = self.now();
-        let live = match record.as_deref() {
+        let live = match record.as_ref() {
             Some(Record::Live(live)) if touch => live,
             other => {
                 let (live, last_access, expires_at) = self.live(id, other, now)?;
@@ -793,13 +785,13 @@ impl Inner {
         let inner = self.clone();
         self.storage.write(
             Box::new(move |view| {
-                if let Some(Record::Live(live)) = view.get(&id)?.as_deref() {
+                if let Some(Record::Live(live)) = view.get(&id)?.as_ref() {
                     let last_access = inner.touches.last_access(&id, live.last_access).max(at);
                     if last_access > live.last_access {
-                        let mut next = live.clone();
+                        let mut next = LiveRecord::clone(live);
                         next.last_access = last_access;
                         next.expires_at = inner.expiry(&next, last_access);
-                        view.put(id, Record::Live(next))?;
+                        view.put(id, Record::Live(Arc::new(next)))?;
                         inner.touches.persisted(&id, last_access);
                     }
                 }
@@ -824,8 +816,8 @@ impl Inner {
         self.write(self.durable(), move |inner, view| {
             let now = inner.now();
             let record = view.get(&id)?;
-            let (live, last_access, _) = inner.live(&id, record.as_deref(), now)?;
-            let mut next = live.clone();
+            let (live, last_access, _) = inner.live(&id, record.as_ref(), now)?;
+            let mut next = LiveRecord::clone(live);
             let (value, versioned) = match f(&mut next, now)? {
                 Outcome::Unchanged(value) => {
                     // Nothing to write, but the request still used the session.
@@ -863,7 +855,7 @@ impl Inner {
         id: SessionId,
         mut next: LiveRecord,
         last_access: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<Arc<LiveRecord>> {
         let size = codec::data_size(&next.data).saturating_add(codec::data_size(&next.flash));
         if size > self.config.max_value_bytes {
             return Err(Error::invalid_argument(format!(
@@ -873,9 +865,10 @@ impl Inner {
         }
         next.last_access = last_access;
         next.expires_at = self.expiry(&next, last_access);
-        view.put(id, Record::Live(next))?;
+        let stored = Arc::new(next);
+        view.put(id, Record::Live(stored.clone()))?;
         self.touches.persisted(&id, last_access);
-        Ok(())
+        Ok(stored)
     }
 
     fn replace_data(self: &Arc<Self>, id: SessionId, version: u64, data: Data) -> Result<u64> {
@@ -940,9 +933,9 @@ impl Inner {
                 refresh_key: None,
             };
             live.expires_at = inner.expiry(&live, now);
-            let session = inner.view(id, &live, now, live.expires_at, Some(token));
             let user = live.user.clone();
-            inner.commit_live(view, id, live, now)?;
+            let stored = inner.commit_live(view, id, live, now)?;
+            let session = inner.view(id, &stored, now, stored.expires_at, Some(token));
             if let Some(user) = user {
                 crate::user_index::enforce_limit(inner, view, &user, &id, now)?;
             }
@@ -963,8 +956,8 @@ impl Inner {
         self.write(self.durable(), move |inner, view| {
             let now = inner.now();
             let record = view.get(&id)?;
-            let (live, last_access, expires_at) = inner.live(&id, record.as_deref(), now)?;
-            let mut next = live.clone();
+            let (live, last_access, expires_at) = inner.live(&id, record.as_ref(), now)?;
+            let mut next = LiveRecord::clone(live);
             let mut changed = false;
             if let Some(user) = &user {
                 if live.user.as_deref() != Some(user.as_str()) {
@@ -1011,7 +1004,7 @@ impl Inner {
                 crate::user_index::enforce_limit(inner, view, user, &target, now)?;
             }
             let stored = view.get(&target)?;
-            let (live, last_access, expires_at) = inner.live(&target, stored.as_deref(), now)?;
+            let (live, last_access, expires_at) = inner.live(&target, stored.as_ref(), now)?;
             Ok(inner.view(target, live, last_access, expires_at, new_token))
         })
     }
@@ -1034,7 +1027,7 @@ impl Inner {
         now: Timestamp,
     ) -> Result<bool> {
         let record = view.get(&id)?;
-        let Some(Record::Live(live)) = record.as_deref() else {
+        let Some(Record::Live(live)) = record.as_ref() else {
             return Ok(false);
         };
         let (_, expires_at) = self.effective(&id, live);
@@ -1076,7 +1069,7 @@ impl Inner {
         self.storage.read(&mut |view| {
             sessions = crate::user_index::live_sessions(self, view, user, now)?
                 .into_iter()
-                .map(|entry| match &*entry.record {
+                .map(|entry| match &entry.record {
                     Record::Live(live) => {
                         Some(self.view(entry.id, live, entry.last_access, entry.expires_at, None))
                     }
@@ -1126,7 +1119,7 @@ impl Inner {
             let mut expired = 0u64;
             let mut touched_users = std::collections::BTreeSet::new();
             for id in view.due(Due::Live, now, usize::MAX)? {
-                if let Some(Record::Live(live)) = view.get(&id)?.as_deref() {
+                if let Some(Record::Live(live)) = view.get(&id)?.as_ref() {
                     let (_, expires_at) = self.effective(&id, live);
                     if expires_at <= now {
                         expired += 1;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::Result;
-use crate::record::Record;
+use crate::record::{LiveRecord, Record};
 use crate::storage::{Due, WriteView};
 use crate::store::Inner;
 
@@ -27,7 +27,7 @@ pub(crate) fn sweep_batch(inner: &Inner, view: &mut dyn WriteView) -> Result<(us
     let mut removed = 0;
     for id in &due {
         let record = view.get(id)?;
-        let Some(Record::Live(live)) = record.as_deref() else {
+        let Some(Record::Live(live)) = record.as_ref() else {
             continue;
         };
         let (last_access, expires_at) = inner.effective(id, live);
@@ -38,10 +38,10 @@ pub(crate) fn sweep_batch(inner: &Inner, view: &mut dyn WriteView) -> Result<(us
         } else {
             // Used since it was written (or the lifetime changed): keep it,
             // indexed under its true expiry.
-            let mut next = live.clone();
+            let mut next = LiveRecord::clone(live);
             next.last_access = last_access;
             next.expires_at = expires_at;
-            view.put(*id, Record::Live(next))?;
+            view.put(*id, Record::Live(Arc::new(next)))?;
             inner.touches.persisted(id, last_access);
         }
     }

@@ -97,7 +97,7 @@ impl CoatcheckStore {
         inner.write(inner.durable(), move |inner, view| {
             let now = inner.now();
             let existing = view.get(&id)?;
-            let next = match existing.as_deref() {
+            let next = match existing.as_ref() {
                 None => LiveRecord {
                     user: None,
                     data: Arc::new(data),
@@ -118,8 +118,8 @@ impl CoatcheckStore {
                 Some(_) => {
                     // Live, or the error that says why not: a save never
                     // brings back an ended session.
-                    let (live, _, _) = inner.live(&id, existing.as_deref(), now)?;
-                    let mut next = live.clone();
+                    let (live, _, _) = inner.live(&id, existing.as_ref(), now)?;
+                    let mut next = LiveRecord::clone(live);
                     if *next.data != data {
                         next.data = Arc::new(data);
                         next.version += 1;

@@ -4,8 +4,6 @@
 //! The storage keeps a (user, id) index in the same transactions as the
 //! sessions, so these never scan all sessions: they read one user's ids.
 
-use std::sync::Arc;
-
 use crate::clock::Timestamp;
 use crate::error::{EndReason, Result};
 use crate::record::Record;
@@ -16,7 +14,7 @@ use crate::token::SessionId;
 /// A live session found through the user index.
 pub(crate) struct LiveEntry {
     pub(crate) id: SessionId,
-    pub(crate) record: Arc<Record>,
+    pub(crate) record: Record,
     pub(crate) last_access: Timestamp,
     pub(crate) expires_at: Timestamp,
 }
@@ -33,7 +31,7 @@ pub(crate) fn live_sessions(
         let Some(record) = view.get(&id)? else {
             continue;
         };
-        if let Record::Live(session) = &*record {
+        if let Record::Live(session) = &record {
             let (last_access, expires_at) = inner.effective(&id, session);
             if expires_at > now {
                 live.push(LiveEntry {

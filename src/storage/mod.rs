@@ -16,8 +16,6 @@
 
 pub(crate) mod redb;
 
-use std::sync::Arc;
-
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::record::Record;
@@ -35,7 +33,7 @@ pub(crate) enum Due {
 /// Reads inside one consistent snapshot (a read or a write transaction).
 pub(crate) trait ReadView {
     /// The record under `id`.
-    fn get(&self, id: &SessionId) -> Result<Option<Arc<Record>>>;
+    fn get(&self, id: &SessionId) -> Result<Option<Record>>;
     /// Ids of the live records of `user` (expired ones not yet swept included).
     fn user_sessions(&self, user: &str) -> Result<Vec<SessionId>>;
     /// Users with at least one live record, in order, after `after`.
@@ -81,7 +79,7 @@ pub(crate) struct StorageCounters {
 /// A place to keep sessions.
 pub(crate) trait Storage: Send + Sync {
     /// The record under `id`, from the cache or one read transaction.
-    fn load(&self, id: &SessionId) -> Result<Option<Arc<Record>>>;
+    fn load(&self, id: &SessionId) -> Result<Option<Record>>;
     /// Runs `f` on one consistent snapshot.
     fn read(&self, f: &mut dyn FnMut(&dyn ReadView) -> Result<()>) -> Result<()>;
     /// Runs `job` in a write transaction shared with concurrent writers.

@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 
 use parking_lot::RwLock;
 use redb::{
@@ -252,7 +251,7 @@ fn open_error(err: DatabaseError, path: &Path) -> Error {
 }
 
 impl Storage for RedbStorage {
-    fn load(&self, id: &SessionId) -> Result<Option<Arc<Record>>> {
+    fn load(&self, id: &SessionId) -> Result<Option<Record>> {
         let epoch = match self.cache.get(id) {
             Ok(record) => return Ok(Some(record)),
             Err(epoch) => epoch,
@@ -261,7 +260,7 @@ impl Storage for RedbStorage {
         let db = self.database(&guard)?;
         let txn = db.begin_read()?;
         let sessions = txn.open_table(SESSIONS)?;
-        let record = read_record(&sessions, id)?.map(Arc::new);
+        let record = read_record(&sessions, id)?;
         if let Some(record) = &record {
             self.cache.fill(*id, record.clone(), epoch);
         }
@@ -450,8 +449,8 @@ impl RedbRead {
 }
 
 impl ReadView for RedbRead {
-    fn get(&self, id: &SessionId) -> Result<Option<Arc<Record>>> {
-        Ok(read_record(&self.sessions, id)?.map(Arc::new))
+    fn get(&self, id: &SessionId) -> Result<Option<Record>> {
+        read_record(&self.sessions, id)
     }
 
     index_reads!();
@@ -503,7 +502,7 @@ struct RedbWrite<'t> {
     refresh_expiry: LazyTable<'t, (i64, IdKey), ()>,
     /// Records written in this transaction, for reads of the same batch and
     /// for the cache after commit (`None`: deleted).
-    changes: HashMap<SessionId, Option<Arc<Record>>>,
+    changes: HashMap<SessionId, Option<Record>>,
     /// A storage operation failed part way: the batch must not commit.
     failed: bool,
 }
@@ -612,7 +611,7 @@ impl<'t> RedbWrite<'t> {
 
     fn put_inner(&mut self, id: SessionId, record: Record) -> Result<()> {
         let old = self.get(&id)?;
-        let same_index = old.as_deref().is_some_and(|old| {
+        let same_index = old.as_ref().is_some_and(|old| {
             old.is_live() == record.is_live()
                 && old.sweep_at() == record.sweep_at()
                 && old.indexed_user() == record.indexed_user()
@@ -627,7 +626,7 @@ impl<'t> RedbWrite<'t> {
         self.sessions
             .get_mut(self.txn)?
             .insert(id.as_bytes(), bytes.as_slice())?;
-        self.changes.insert(id, Some(Arc::new(record)));
+        self.changes.insert(id, Some(record));
         Ok(())
     }
 
@@ -695,11 +694,11 @@ impl<'t> RedbWrite<'t> {
 }
 
 impl ReadView for RedbWrite<'_> {
-    fn get(&self, id: &SessionId) -> Result<Option<Arc<Record>>> {
+    fn get(&self, id: &SessionId) -> Result<Option<Record>> {
         if let Some(change) = self.changes.get(id) {
             return Ok(change.clone());
         }
-        Ok(read_record(self.sessions.get(self.txn)?, id)?.map(Arc::new))
+        read_record(self.sessions.get(self.txn)?, id)
     }
 
     index_reads!();

@@ -141,3 +141,19 @@ fn many_writers_share_commits() {
     }
     assert_eq!(store.count().unwrap(), (writers * each) as u64);
 }
+
+#[test]
+fn store_and_its_values_cross_threads() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Store>();
+    shareable::<coatcheck::Session>();
+    shareable::<coatcheck::TokenPair>();
+    fn sendable<T: Send + Sync + 'static>() {}
+    sendable::<coatcheck::Error>();
+    // The handle is shared, not copied: a clone sees the same sessions.
+    let (store, _) = common::store();
+    let token = common::new_token(&store, NewSession::default());
+    let clone = store.clone();
+    clone.set(&token, "k", 1).unwrap();
+    assert_eq!(store.get(&token).unwrap().get("k"), Some(&Value::Int(1)));
+}

@@ -18,7 +18,7 @@ C_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -g -Iinclude
 C_LDFLAGS  := -L$(C_LIBDIR) -lcoatcheck -lpthread -Wl,-rpath,$(abspath $(C_LIBDIR))
 # What a static libcoatcheck.a needs (rustc --print native-static-libs).
 C_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-C_VALGRIND := valgrind -q --leak-check=full --error-exitcode=1 \
+C_VALGRIND := valgrind -q --leak-check=full --error-exitcode=1 --child-silent-after-fork=yes \
               --suppressions=tests/c/valgrind.supp
 
 C_TEST_SRCS   := $(sort $(wildcard tests/c/test_*.c))

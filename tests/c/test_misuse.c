@@ -2,6 +2,10 @@
  * the error message after a failure, a second open of one file. */
 #include "check.h"
 
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 static void statuses_have_fixed_numbers_and_names(void) {
     CHECK(COATCHECK_OK == 0);
     CHECK(COATCHECK_NOT_FOUND == 1 && COATCHECK_EXPIRED == 2 && COATCHECK_REVOKED == 3);
@@ -261,6 +265,50 @@ static void calls_on_a_closed_store_are_refused(void) {
     remove(path);
 }
 
+static void a_forked_child_is_refused_even_for_cached_reads(void) {
+    /* gunicorn --preload in C: a store opened before fork() must never be
+     * used by the child. The child reports through a pipe (its own exit code
+     * would carry valgrind's verdict on the handle it must leak). */
+    char path[512];
+    temp_store_path(path, sizeof path, "forked");
+    coatcheck_store *store = NULL;
+    CHECK_OK(coatcheck_store_open(path, NULL, &store));
+    char *token = new_token(store);
+    coatcheck_session *session = NULL;
+    CHECK_OK(coatcheck_store_get(store, token, &session)); /* now cached */
+    coatcheck_session_free(session);
+
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        coatcheck_session *in_child = NULL;
+        coatcheck_status status = coatcheck_store_get(store, token, &in_child);
+        const char *message = coatcheck_last_error_message();
+        char verdict = (status == COATCHECK_STORAGE && in_child == NULL && message != NULL &&
+                        strstr(message, "fork()") != NULL)
+                           ? 'y'
+                           : 'n';
+        ssize_t written = write(fds[1], &verdict, 1);
+        _exit(written == 1 ? 0 : 1);
+    }
+    close(fds[1]);
+    char verdict = '?';
+    CHECK(read(fds[0], &verdict, 1) == 1);
+    close(fds[0]);
+    int wstatus = 0;
+    CHECK(waitpid(child, &wstatus, 0) == child);
+    CHECK(verdict == 'y');
+
+    /* The parent's store is untouched. */
+    CHECK_OK(coatcheck_store_get(store, token, &session));
+    coatcheck_session_free(session);
+    coatcheck_string_free(token);
+    CHECK_OK(coatcheck_store_close(&store));
+    remove(path);
+}
+
 int main(void) {
     RUN(statuses_have_fixed_numbers_and_names);
     RUN(version_and_abi_match_the_header);
@@ -273,5 +321,6 @@ int main(void) {
     RUN(second_open_of_one_file_is_locked);
     RUN(out_of_range_options_name_the_knob);
     RUN(calls_on_a_closed_store_are_refused);
+    RUN(a_forked_child_is_refused_even_for_cached_reads);
     return finish("test_misuse");
 }

@@ -66,6 +66,7 @@ pub unsafe extern "C" fn coatcheck_store_open(
         let path = unsafe { str_arg(path, "path") }?;
         // SAFETY: `options` is NULL or live (this function's contract).
         let (config, clock) = unsafe { config_of(options) };
+        crate::fork::install_hook();
         let store = Store::open(path, config)?;
         *out = into_handle(coatcheck_store { store, clock });
         Ok(())
@@ -88,6 +89,7 @@ pub unsafe extern "C" fn coatcheck_store_open_in_memory(
         let out = unsafe { out_ptr(out, "out", std::ptr::null_mut()) }?;
         // SAFETY: `options` is NULL or live (this function's contract).
         let (config, clock) = unsafe { config_of(options) };
+        crate::fork::install_hook();
         let store = Store::in_memory(config)?;
         *out = into_handle(coatcheck_store { store, clock });
         Ok(())

@@ -21,11 +21,13 @@ enum Op {
         value: i64,
     },
     Get(usize),
+    Peek(usize),
     Set(usize, u8, i64),
     Remove(usize, u8),
     Destroy(usize),
     Regenerate(usize),
     Login(usize, u8),
+    DestroyUser(u8),
     Flash(usize, u8),
     TakeFlash(usize),
     Advance(u8),
@@ -38,6 +40,8 @@ fn op() -> impl Strategy<Value = Op> {
         (proptest::option::of(0u8..3), 0u8..4, -5i64..5)
             .prop_map(|(user, key, value)| Op::Create { user, key, value }),
         (0usize..16).prop_map(Op::Get),
+        (0usize..16).prop_map(Op::Peek),
+        (0u8..3).prop_map(Op::DestroyUser),
         (0usize..16, 0u8..4, -5i64..5).prop_map(|(i, k, v)| Op::Set(i, k, v)),
         (0usize..16, 0u8..4).prop_map(|(i, k)| Op::Remove(i, k)),
         (0usize..16).prop_map(Op::Destroy),
@@ -160,6 +164,46 @@ impl Model {
                     data: data.clone(),
                     version: *version,
                 })
+            }
+            Op::Peek(i) => {
+                let State::Live {
+                    user,
+                    data,
+                    version,
+                    ..
+                } = self.live(*i)?
+                else {
+                    unreachable!()
+                };
+                Ok(Seen::Session {
+                    user: user.clone(),
+                    data: data.clone(),
+                    version: *version,
+                })
+            }
+            Op::DestroyUser(u) => {
+                let name = format!("u{u}");
+                let mut ended = 0;
+                for slot in &mut self.slots {
+                    if let State::Live {
+                        user: Some(user),
+                        created,
+                        last_access,
+                        ..
+                    } = slot
+                    {
+                        if *user == name {
+                            let until = Self::expires(*created, *last_access);
+                            *slot = if until > now {
+                                ended += 1;
+                                State::Ended { until }
+                            } else {
+                                State::Gone
+                            };
+                        }
+                    }
+                }
+                Ok(Seen::Count(ended))
             }
             Op::Set(i, k, v) => {
                 self.touch(*i)?;
@@ -324,6 +368,17 @@ fn run(
                 version: s.version(),
             })
         }
+        Op::Peek(i) => {
+            let s = store.peek(&token(i))?;
+            Ok(Seen::Session {
+                user: s.user().map(str::to_owned),
+                data: s.data().clone(),
+                version: s.version(),
+            })
+        }
+        Op::DestroyUser(u) => store
+            .destroy_user(&format!("u{u}"))
+            .map(|n| Seen::Count(n as u64)),
         Op::Set(i, k, v) => store.set(&token(i), &format!("k{k}"), *v).map(|_| Seen::Ok),
         Op::Remove(i, k) => store.remove(&token(i), &format!("k{k}")).map(|_| Seen::Ok),
         Op::Flash(i, k) => store

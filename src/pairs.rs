@@ -233,30 +233,10 @@ impl Store {
                 let now = inner.now();
                 let record = view.get(&id)?;
                 let (live, last_access, _) = inner.live(&id, record.as_ref(), now)?;
-                let mut next = LiveRecord::clone(live);
                 if let Some(old) = live.refresh_key {
                     view.delete_refresh(&old)?;
                 }
-                let gen = live.pair_gen + 1;
-                let key = refresh_key(refresh.as_str());
-                let refresh_expires_at = now.saturating_add(inner.config.refresh_ttl);
-                let (access, access_expires_at) = sign_access(inner, &id, gen, now)?;
-                let stored = RefreshRecord {
-                    sid: *id.as_bytes(),
-                    gen,
-                    expires_at: refresh_expires_at,
-                    spent_at: None,
-                };
-                view.put_refresh(key, codec::encode(&stored)?, refresh_expires_at)?;
-                next.pair_gen = gen;
-                next.refresh_key = Some(key);
-                inner.commit_live(view, id, next, last_access.max(now))?;
-                Ok(TokenPair {
-                    access,
-                    access_expires_at,
-                    refresh: refresh.as_str().to_owned(),
-                    refresh_expires_at,
-                })
+                grant(inner, view, id, live, last_access, &refresh, now)
             })
         })()
         .map_err(|e| e.during("issue_pair"))
@@ -295,6 +275,40 @@ impl Store {
     }
 }
 
+/// Inside a write: makes `refresh` the session's one live refresh token,
+/// of the next generation, and signs the access token that goes with it.
+fn grant(
+    inner: &Inner,
+    view: &mut dyn WriteView,
+    sid: SessionId,
+    live: &LiveRecord,
+    last_access: Timestamp,
+    refresh: &Token,
+    now: Timestamp,
+) -> Result<TokenPair> {
+    let gen = live.pair_gen + 1;
+    let key = refresh_key(refresh.as_str());
+    let refresh_expires_at = now.saturating_add(inner.config.refresh_ttl);
+    let (access, access_expires_at) = sign_access(inner, &sid, gen, now)?;
+    let stored = RefreshRecord {
+        sid: *sid.as_bytes(),
+        gen,
+        expires_at: refresh_expires_at,
+        spent_at: None,
+    };
+    view.put_refresh(key, codec::encode(&stored)?, refresh_expires_at)?;
+    let mut next = LiveRecord::clone(live);
+    next.pair_gen = gen;
+    next.refresh_key = Some(key);
+    inner.commit_live(view, sid, next, last_access.max(now))?;
+    Ok(TokenPair {
+        access,
+        access_expires_at,
+        refresh: refresh.as_str().to_owned(),
+        refresh_expires_at,
+    })
+}
+
 /// Inside a write: spends a refresh token (or detects its reuse).
 fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Result<TokenPair> {
     let now = inner.now();
@@ -317,31 +331,12 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
                 // Replaced by a later issue_pair: no longer this session's.
                 return Err(Error::not_found("refresh token"));
             }
-            let gen = live.pair_gen + 1;
-            let refresh_expires_at = now.saturating_add(inner.config.refresh_ttl);
-            let (access, access_expires_at) = sign_access(inner, &sid, gen, now)?;
-            let next_record = RefreshRecord {
-                sid: record.sid,
-                gen,
-                expires_at: refresh_expires_at,
-                spent_at: None,
-            };
             let spent = RefreshRecord {
                 spent_at: Some(now),
                 ..record.clone()
             };
-            view.put_refresh(next_key, codec::encode(&next_record)?, refresh_expires_at)?;
             view.put_refresh(key, codec::encode(&spent)?, record.expires_at)?;
-            let mut next = LiveRecord::clone(live);
-            next.pair_gen = gen;
-            next.refresh_key = Some(next_key);
-            inner.commit_live(view, sid, next, last_access.max(now))?;
-            Ok(TokenPair {
-                access,
-                access_expires_at,
-                refresh: next_token.as_str().to_owned(),
-                refresh_expires_at,
-            })
+            grant(inner, view, sid, live, last_access, &next_token, now)
         }
         Some(spent_at) => {
             let within_grace = now.as_millis() - spent_at.as_millis()

@@ -322,20 +322,17 @@ impl Store {
     /// Ends the session of `token`. Returns whether a session was ended; an
     /// unknown or already ended token is not an error.
     pub fn destroy(&self, token: &str) -> Result<bool> {
-        (|| {
-            let id = self.inner.parse(token)?;
-            self.inner.end(id, EndReason::Logout)
-        })()
-        .map_err(|e| e.during("destroy"))
+        self.end_token(token).map_err(|e| e.during("destroy"))
     }
 
     /// Ends the session of `token`: [`Store::destroy`] under the name apps use.
     pub fn logout(&self, token: &str) -> Result<bool> {
-        (|| {
-            let id = self.inner.parse(token)?;
-            self.inner.end(id, EndReason::Logout)
-        })()
-        .map_err(|e| e.during("logout"))
+        self.end_token(token).map_err(|e| e.during("logout"))
+    }
+
+    fn end_token(&self, token: &str) -> Result<bool> {
+        let id = self.inner.parse(token)?;
+        self.inner.end(id, EndReason::Logout)
     }
 
     /// Gives the session a new token and id, keeping its data; the old token
@@ -419,13 +416,10 @@ impl Store {
             if let Some(lifetime) = &lifetime {
                 lifetime.validate("lifetime")?;
             }
-            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
-                if live.lifetime == lifetime {
-                    return Ok(Outcome::Unchanged(()));
-                }
-                live.lifetime = lifetime;
-                Ok(Outcome::Unversioned(()))
-            })
+            self.inner
+                .set_attribute(self.inner.parse(token)?, lifetime, |live| {
+                    &mut live.lifetime
+                })
         })()
         .map_err(|e| e.during("set_lifetime"))
     }
@@ -434,13 +428,10 @@ impl Store {
     /// remember (long) or the default lifetime.
     pub fn set_remember(&self, token: &str, remember: bool) -> Result<()> {
         (|| {
-            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
-                if live.remember == remember {
-                    return Ok(Outcome::Unchanged(()));
-                }
-                live.remember = remember;
-                Ok(Outcome::Unversioned(()))
-            })
+            self.inner
+                .set_attribute(self.inner.parse(token)?, remember, |live| {
+                    &mut live.remember
+                })
         })()
         .map_err(|e| e.during("set_remember"))
     }
@@ -449,13 +440,10 @@ impl Store {
     pub fn set_meta(&self, token: &str, meta: Meta) -> Result<()> {
         (|| {
             validate_meta(&meta)?;
-            self.inner.mutate(self.inner.parse(token)?, move |live, _| {
-                if *live.meta == meta {
-                    return Ok(Outcome::Unchanged(()));
-                }
-                live.meta = Arc::new(meta);
-                Ok(Outcome::Unversioned(()))
-            })
+            self.inner
+                .set_attribute(self.inner.parse(token)?, Arc::new(meta), |live| {
+                    &mut live.meta
+                })
         })()
         .map_err(|e| e.during("set_meta"))
     }
@@ -845,6 +833,24 @@ impl Inner {
             }
             inner.commit_live(view, id, next, last_access.max(now))?;
             Ok(value)
+        })
+    }
+
+    /// Sets one attribute that is not data (lifetime, remember, meta): no
+    /// version bump, and no write when it already holds `value`.
+    fn set_attribute<T: PartialEq + Send + 'static>(
+        self: &Arc<Self>,
+        id: SessionId,
+        value: T,
+        field: fn(&mut LiveRecord) -> &mut T,
+    ) -> Result<()> {
+        self.mutate(id, move |live, _| {
+            let slot = field(live);
+            if *slot == value {
+                return Ok(Outcome::Unchanged(()));
+            }
+            *slot = value;
+            Ok(Outcome::Unversioned(()))
         })
     }
 

@@ -75,12 +75,7 @@ fn reads(c: &mut Criterion) {
     });
     let raw_dir = tempfile::tempdir().unwrap();
     let db = redb::Database::create(raw_dir.path().join("raw.redb")).unwrap();
-    let txn = db.begin_write().unwrap();
-    txn.open_table(RAW)
-        .unwrap()
-        .insert(&key, [1u8; 120].as_slice())
-        .unwrap();
-    txn.commit().unwrap();
+    raw_insert(&db, &key);
     group.bench_function("reference: raw redb read transaction", |b| {
         b.iter(|| {
             let txn = db.begin_read().unwrap();
@@ -119,17 +114,26 @@ fn writes(c: &mut Criterion) {
     group.bench_function("reference: raw redb durable commit per insert", |b| {
         b.iter(|| {
             n += 1;
-            let mut key = [0u8; 32];
-            key[..8].copy_from_slice(&n.to_be_bytes());
-            let txn = db.begin_write().unwrap();
-            txn.open_table(RAW)
-                .unwrap()
-                .insert(&key, [1u8; 120].as_slice())
-                .unwrap();
-            txn.commit().unwrap();
+            raw_insert(&db, &numbered_key(n));
         })
     });
     group.finish();
+}
+
+/// The raw redb reference write: one 120-byte value, one durable commit.
+fn raw_insert(db: &redb::Database, key: &[u8; 32]) {
+    let txn = db.begin_write().unwrap();
+    txn.open_table(RAW)
+        .unwrap()
+        .insert(key, [1u8; 120].as_slice())
+        .unwrap();
+    txn.commit().unwrap();
+}
+
+fn numbered_key(n: u64) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&n.to_be_bytes());
+    key
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -148,14 +152,7 @@ fn interleaved_durable_writes() {
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
     for n in 0..rounds as u64 {
         let start = Instant::now();
-        let mut key = [0u8; 32];
-        key[..8].copy_from_slice(&n.to_be_bytes());
-        let txn = db.begin_write().unwrap();
-        txn.open_table(RAW)
-            .unwrap()
-            .insert(&key, [1u8; 120].as_slice())
-            .unwrap();
-        txn.commit().unwrap();
+        raw_insert(&db, &numbered_key(n));
         raw.push(start.elapsed());
         let start = Instant::now();
         store.create(NewSession::default().insert("n", 1)).unwrap();

@@ -148,24 +148,10 @@ impl Model {
                 });
                 Ok(Seen::Ok)
             }
-            Op::Get(i) => {
-                self.touch(*i)?;
-                let State::Live {
-                    user,
-                    data,
-                    version,
-                    ..
-                } = self.live(*i)?
-                else {
-                    unreachable!()
-                };
-                Ok(Seen::Session {
-                    user: user.clone(),
-                    data: data.clone(),
-                    version: *version,
-                })
-            }
-            Op::Peek(i) => {
+            Op::Get(i) | Op::Peek(i) => {
+                if matches!(op, Op::Get(_)) {
+                    self.touch(*i)?;
+                }
                 let State::Live {
                     user,
                     data,
@@ -360,16 +346,11 @@ fn run(
             created = Some(s.token().unwrap().to_owned());
             Ok(Seen::Ok)
         }
-        Op::Get(i) => {
-            let s = store.get(&token(i))?;
-            Ok(Seen::Session {
-                user: s.user().map(str::to_owned),
-                data: s.data().clone(),
-                version: s.version(),
-            })
-        }
-        Op::Peek(i) => {
-            let s = store.peek(&token(i))?;
+        Op::Get(i) | Op::Peek(i) => {
+            let s = match op {
+                Op::Get(_) => store.get(&token(i))?,
+                _ => store.peek(&token(i))?,
+            };
             Ok(Seen::Session {
                 user: s.user().map(str::to_owned),
                 data: s.data().clone(),

@@ -816,6 +816,7 @@ impl Inner {
                 Outcome::Unversioned(value) => (value, false),
             };
             if versioned {
+                inner.check_size(&next)?;
                 next.version += 1;
                 next.last_update = now;
             }
@@ -854,7 +855,21 @@ impl Inner {
         })
     }
 
-    /// Checks the size of a changed session and writes it.
+    /// Refuses data and flash that together encode to more than
+    /// `max_value_bytes`. Called where data or flash change (encoding them
+    /// costs, so not on writes that leave them alone).
+    pub(crate) fn check_size(&self, live: &LiveRecord) -> Result<()> {
+        let size = codec::data_size(&live.data).saturating_add(codec::data_size(&live.flash));
+        if size > self.config.max_value_bytes {
+            return Err(Error::invalid_argument(format!(
+                "the session's data would take {size} bytes, more than max_value_bytes ({})",
+                self.config.max_value_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes a changed live session, with its last access and expiry.
     pub(crate) fn commit_live(
         &self,
         view: &mut dyn WriteView,
@@ -862,13 +877,6 @@ impl Inner {
         mut next: LiveRecord,
         last_access: Timestamp,
     ) -> Result<Arc<LiveRecord>> {
-        let size = codec::data_size(&next.data).saturating_add(codec::data_size(&next.flash));
-        if size > self.config.max_value_bytes {
-            return Err(Error::invalid_argument(format!(
-                "the session's data would take {size} bytes, more than max_value_bytes ({})",
-                self.config.max_value_bytes
-            )));
-        }
         next.last_access = last_access;
         next.expires_at = self.expiry(&next, last_access);
         let stored = Arc::new(next);
@@ -938,6 +946,7 @@ impl Inner {
                 pair_gen: 0,
                 refresh_key: None,
             };
+            inner.check_size(&live)?;
             live.expires_at = inner.expiry(&live, now);
             let user = live.user.clone();
             let stored = inner.commit_live(view, id, live, now)?;

@@ -129,6 +129,7 @@ impl CoatcheckStore {
                     next
                 }
             };
+            inner.check_size(&next)?;
             inner.commit_live(view, id, next, now)?;
             Ok(true)
         })

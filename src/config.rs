@@ -94,6 +94,13 @@ pub struct Config {
     pub access_key: Option<Vec<u8>>,
     /// Where the store reads the time (default: the system clock).
     pub clock: Arc<dyn Clock>,
+    /// Shared mode (default false: exclusive). Several processes of one
+    /// machine (prefork web servers, cron jobs, admin commands) open the
+    /// same file together; every read sees what any process committed
+    /// before it began. Every commit is durable in this mode, so
+    /// [`Durability::Periodic`] is refused. See the crate's "Deploying"
+    /// notes for what it costs.
+    pub shared: bool,
 }
 
 impl Default for Config {
@@ -121,6 +128,7 @@ impl Default for Config {
             refresh_grace: Duration::from_secs(10),
             access_key: None,
             clock: Arc::new(SystemClock),
+            shared: false,
         }
     }
 }
@@ -177,6 +185,8 @@ impl Config {
         refresh_grace: Duration,
         /// Sets [`Config::access_key`].
         access_key: Option<Vec<u8>>,
+        /// Sets [`Config::shared`].
+        shared: bool,
     );
 
     /// Sets [`Config::token_prefix`].
@@ -256,6 +266,13 @@ impl Config {
                 "access_ttl and refresh_ttl must be longer than zero",
             ));
         }
+        if self.shared && matches!(self.durability, Durability::Periodic(_)) {
+            return Err(Error::invalid_argument(
+                "durability: Periodic is not available with shared = true (several processes \
+                 on one file commit durably, every time); use Immediate, or open the file \
+                 exclusively (shared = false)",
+            ));
+        }
         if matches!(&self.access_key, Some(key) if key.len() < 32) {
             return Err(Error::invalid_argument(
                 "access_key must be at least 32 bytes",
@@ -288,6 +305,7 @@ impl fmt::Debug for Config {
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("refresh_grace", &self.refresh_grace)
+            .field("shared", &self.shared)
             .field(
                 "access_key",
                 &self.access_key.as_ref().map(|_| "<redacted>"),

@@ -341,8 +341,12 @@ impl Error {
             Repr::InvalidArgument { message } => write!(f, "invalid argument: {message}"),
             Repr::Locked { path } => write!(
                 f,
-                "{} is locked: another Store (in this or another process) has it open; \
-                 one process owns a store file, so serve with threads rather than forked workers",
+                "{} is locked: another Store (in this or another process) has it open \
+                 exclusively. To share one file between the worker processes of a server, \
+                 open it in shared mode in every process: Rust `Config::shared(true)`, \
+                 Python `coatcheck.Store(path, shared=True)`, C \
+                 `coatcheck_options_set_shared(opts, true)`; the Django, Flask and Starlette \
+                 adapters open it shared unless COATCHECK_OPTIONS sets \"shared\": False",
                 path.display()
             ),
             Repr::Corrupt { message } => write!(f, "corrupt store: {message}"),
@@ -436,6 +440,8 @@ mod tests {
             .during("open")
             .to_string();
         assert!(text.contains("/srv/app/sessions.redb"));
-        assert!(text.contains("threads"));
+        assert!(text.contains("shared=True"));
+        assert!(text.contains("coatcheck_options_set_shared"));
+        assert!(text.contains("Config::shared(true)"));
     }
 }

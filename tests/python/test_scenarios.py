@@ -141,4 +141,4 @@ def test_another_process_is_locked_out_at_once(path: Path) -> None:
             timeout=60,
         )
     assert child.returncode == 0, child.stderr
-    assert child.stdout.startswith("locked ") and "threads" in child.stdout
+    assert child.stdout.startswith("locked ") and "shared=True" in child.stdout

@@ -340,7 +340,9 @@ impl Store {
     ///
     /// OWASP's session management guidance: renew the session id on any
     /// privilege change, so that an id an attacker planted or saw before
-    /// (session fixation) is worthless after it. The CSRF secret rotates too.
+    /// (session fixation) is worthless after it. The CSRF secret rotates
+    /// too, and every token pair of the old session ends (`Revoked`,
+    /// `rotated`): call `issue_pair` again with the new token.
     pub fn regenerate(&self, token: &str) -> Result<Session> {
         (|| {
             let id = self.inner.parse(token)?;
@@ -357,6 +359,10 @@ impl Store {
     /// user, its data and flash are cleared first (as Django's `login` does),
     /// so that nothing leaks from one user to the next. Enforces
     /// `max_sessions_per_user` by evicting the least recently used.
+    ///
+    /// Every token pair issued before the login ends, with or without
+    /// regeneration: its access and refresh tokens report `Revoked`
+    /// (`rotated`). A client gets a new pair with `issue_pair` after login.
     pub fn login(&self, token: &str, user: &str) -> Result<Session> {
         (|| {
             validate_user(user)?;
@@ -879,6 +885,9 @@ impl Inner {
     ) -> Result<Arc<LiveRecord>> {
         next.last_access = last_access;
         next.expires_at = self.expiry(&next, last_access);
+        // Records written before the secret was derived from the token lose
+        // their stored copy on their next write.
+        next.csrf_secret = [0; 32];
         let stored = Arc::new(next);
         view.put(id, Record::Live(stored.clone()))?;
         self.touches.persisted(&id, last_access);
@@ -921,8 +930,6 @@ impl Inner {
         new: NewSession,
     ) -> Result<Session> {
         let id = token.id();
-        let mut csrf_secret = [0u8; 32];
-        fill_random(&mut csrf_secret)?;
         self.write(self.durable(), move |inner, view| {
             let now = inner.now();
             if view.get(&id)?.is_some() {
@@ -941,7 +948,7 @@ impl Inner {
                 lifetime: new.lifetime,
                 meta: Arc::new(new.meta),
                 version: 0,
-                csrf_secret,
+                csrf_secret: [0; 32],
                 expires_at: now,
                 pair_gen: 0,
                 refresh_key: None,
@@ -966,14 +973,14 @@ impl Inner {
         } else {
             None
         };
-        let mut csrf_secret = [0u8; 32];
-        fill_random(&mut csrf_secret)?;
         self.write(self.durable(), move |inner, view| {
             let now = inner.now();
             let record = view.get(&id)?;
             let (live, last_access, expires_at) = inner.live(&id, record.as_ref(), now)?;
             let mut next = LiveRecord::clone(live);
-            let mut changed = false;
+            let mut changed = live.pair_gen > 0;
+            let target_id = new_token.as_ref().map_or(id, Token::id);
+            crate::pairs::end_pairs_on_rotation(inner, view, live, &mut next, id, target_id, now)?;
             if let Some(user) = &user {
                 if live.user.as_deref() != Some(user.as_str()) {
                     if live.user.is_some() {
@@ -994,7 +1001,6 @@ impl Inner {
                             "a new token collided with an existing session; try again",
                         ));
                     }
-                    next.csrf_secret = csrf_secret;
                     inner.commit_live(view, new_id, next.clone(), now)?;
                     view.put(
                         id,
@@ -1005,7 +1011,6 @@ impl Inner {
                         },
                     )?;
                     inner.touches.forget(&id);
-                    crate::pairs::follow_rotation(view, live, new_id)?;
                     new_id
                 }
                 None => {

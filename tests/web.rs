@@ -394,25 +394,6 @@ fn revocation_reaches_access_tokens_at_once() {
 }
 
 #[test]
-fn refresh_follows_the_session_through_login() {
-    let (store, _) = store();
-    let token = new_token(&store, NewSession::default());
-    let pair = store.issue_pair(&token).unwrap();
-    let session = store.login(&token, "alice").unwrap();
-    // The old access token names the old id, which was rotated away...
-    assert_eq!(
-        store.verify_access(&pair.access).unwrap_err().end_reason(),
-        Some(EndReason::Rotated)
-    );
-    // ...but the refresh token follows the session to its new id.
-    let next = store.refresh(&pair.refresh).unwrap();
-    assert_eq!(
-        store.verify_access(&next.access).unwrap().id(),
-        session.id()
-    );
-}
-
-#[test]
 fn forged_access_tokens_are_refused() {
     let (store, _) = store();
     let token = new_token(&store, NewSession::default());

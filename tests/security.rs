@@ -1,0 +1,203 @@
+//! Security review findings (issue 11): each test is named for the
+//! behaviour the fix guarantees and failed on the code before it.
+
+mod common;
+
+use std::time::Duration;
+
+use coatcheck::{Config, EndReason, ErrorKind, ManualClock, NewSession, Store, Timestamp};
+use common::{memory_store, new_token, store};
+
+fn assert_revoked(err: coatcheck::Error, reason: EndReason) {
+    assert_eq!(err.kind(), ErrorKind::Revoked, "{err}");
+    assert_eq!(err.end_reason(), Some(reason), "{err}");
+}
+
+#[test]
+fn login_ends_a_pair_issued_before_it() {
+    let (store, _) = store();
+    let planted = new_token(&store, NewSession::default());
+    let pair = store.issue_pair(&planted).unwrap();
+    store.set(&planted, "cart", "apple").unwrap();
+    let signed_in = store.login(&planted, "victim").unwrap();
+    // Neither half of the pair reaches the signed-in session.
+    assert_revoked(
+        store.refresh(&pair.refresh).unwrap_err(),
+        EndReason::Rotated,
+    );
+    assert_revoked(
+        store.verify_access(&pair.access).unwrap_err(),
+        EndReason::Rotated,
+    );
+    // The victim's session lives on; a new pair comes from issue_pair.
+    let token = signed_in.token().unwrap();
+    assert_eq!(store.get(token).unwrap().user(), Some("victim"));
+    let fresh = store.issue_pair(token).unwrap();
+    assert_eq!(
+        store.verify_access(&fresh.access).unwrap().user(),
+        Some("victim")
+    );
+    store.refresh(&fresh.refresh).unwrap();
+}
+
+#[test]
+fn regenerate_ends_the_pair_of_the_old_token() {
+    let (store, _) = store();
+    let token = new_token(&store, NewSession::for_user("alice"));
+    let pair = store.issue_pair(&token).unwrap();
+    let next = store.regenerate(&token).unwrap();
+    assert_revoked(
+        store.refresh(&pair.refresh).unwrap_err(),
+        EndReason::Rotated,
+    );
+    assert!(store.verify_access(&pair.access).is_err());
+    assert_eq!(
+        store.get(next.token().unwrap()).unwrap().user(),
+        Some("alice")
+    );
+}
+
+#[test]
+fn another_users_login_ends_the_previous_users_pair() {
+    let (store, _) = store();
+    let token = new_token(&store, NewSession::for_user("alice"));
+    let alice = store.issue_pair(&token).unwrap();
+    let bob = store.login(&token, "bob").unwrap();
+    store.set(bob.token().unwrap(), "secret", "bob's").unwrap();
+    assert!(store.refresh(&alice.refresh).is_err());
+    assert!(store.verify_access(&alice.access).is_err());
+}
+
+#[test]
+fn login_without_regeneration_still_ends_the_pair() {
+    let (store, _) = memory_store(Config::default().regenerate_on_login(false));
+    let token = new_token(&store, NewSession::default());
+    let pair = store.issue_pair(&token).unwrap();
+    store.login(&token, "victim").unwrap();
+    assert_eq!(store.get(&token).unwrap().user(), Some("victim"));
+    assert_revoked(
+        store.refresh(&pair.refresh).unwrap_err(),
+        EndReason::Rotated,
+    );
+    assert!(store.verify_access(&pair.access).is_err());
+}
+
+#[test]
+fn a_spent_refresh_token_replayed_after_login_is_theft_of_the_new_session() {
+    let (store, clock) = store();
+    let token = new_token(&store, NewSession::default());
+    let first = store.issue_pair(&token).unwrap();
+    store.refresh(&first.refresh).unwrap();
+    let signed_in = store.login(&token, "ada").unwrap();
+    let after = store.regenerate(signed_in.token().unwrap()).unwrap();
+    clock.advance(Duration::from_secs(60));
+    let err = store.refresh(&first.refresh).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TokenReuse, "{err}");
+    assert_revoked(
+        store.get(after.token().unwrap()).unwrap_err(),
+        EndReason::Theft,
+    );
+}
+
+#[test]
+fn zero_refresh_grace_means_no_grace_at_all() {
+    let (store, _) = memory_store(Config::default().refresh_grace(Duration::ZERO));
+    let token = new_token(&store, NewSession::for_user("u"));
+    let pair = store.issue_pair(&token).unwrap();
+    store.refresh(&pair.refresh).unwrap();
+    // Same millisecond on the manual clock: still reuse.
+    let err = store.refresh(&pair.refresh).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TokenReuse, "{err}");
+    assert_revoked(store.get(&token).unwrap_err(), EndReason::Theft);
+}
+
+#[test]
+fn the_grace_window_ends_at_its_length() {
+    let (store, clock) = memory_store(Config::default().refresh_grace(Duration::from_secs(10)));
+    let token = new_token(&store, NewSession::for_user("u"));
+    let pair = store.issue_pair(&token).unwrap();
+    let next = store.refresh(&pair.refresh).unwrap();
+    clock.advance(Duration::from_millis(9_999));
+    assert_eq!(store.refresh(&pair.refresh).unwrap(), next);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(
+        store.refresh(&pair.refresh).unwrap_err().kind(),
+        ErrorKind::TokenReuse
+    );
+}
+
+#[test]
+fn a_second_issue_pair_stops_the_first_access_token() {
+    let (store, _) = store();
+    let token = new_token(&store, NewSession::for_user("u"));
+    let first = store.issue_pair(&token).unwrap();
+    let second = store.issue_pair(&token).unwrap();
+    let err = store.verify_access(&first.access).unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(
+        store.verify_access(&second.access).unwrap().user(),
+        Some("u")
+    );
+    // A refresh moves the generation too: the older access token stops.
+    let third = store.refresh(&second.refresh).unwrap();
+    assert!(store.verify_access(&second.access).is_err());
+    store.verify_access(&third.access).unwrap();
+}
+
+fn file_store(path: &std::path::Path, clock: &ManualClock) -> Store {
+    Store::open(
+        path,
+        Config::default().sweep_interval(None).clock(clock.clone()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_retry_within_the_grace_window_after_a_restart_is_not_theft() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
+    let store = file_store(&path, &clock);
+    let token = new_token(&store, NewSession::for_user("u"));
+    let pair = store.issue_pair(&token).unwrap();
+    let next = store.refresh(&pair.refresh).unwrap();
+    store.close().unwrap();
+    drop(store);
+    // A new process (and, with no access_key, a new signing key).
+    let store = file_store(&path, &clock);
+    clock.advance(Duration::from_secs(2));
+    let retried = store.refresh(&pair.refresh).unwrap();
+    assert_eq!(retried.refresh, next.refresh);
+    assert_eq!(store.get(&token).unwrap().user(), Some("u"));
+    // The new pair still refreshes in the new process.
+    store.refresh(&retried.refresh).unwrap();
+}
+
+#[test]
+fn a_copy_of_the_file_holds_no_csrf_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
+    let store = file_store(&path, &clock);
+    let token = new_token(&store, NewSession::for_user("u"));
+    let csrf = store.csrf_token(&token).unwrap();
+    assert!(store.verify_csrf(&token, &csrf).unwrap());
+    store.close().unwrap();
+    drop(store);
+    let bytes = std::fs::read(&path).unwrap();
+    // The unmasked secret of the CSRF token: pad XOR masked.
+    use base64::Engine as _;
+    let masked = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&csrf)
+        .unwrap();
+    let secret: Vec<u8> = (0..32).map(|i| masked[i] ^ masked[32 + i]).collect();
+    assert!(
+        !bytes.windows(32).any(|w| w == secret.as_slice()),
+        "the CSRF secret is in the file"
+    );
+    // Tokens still verify after a reopen, and rotate with the token.
+    let store = file_store(&path, &clock);
+    assert!(store.verify_csrf(&token, &csrf).unwrap());
+    let next = store.regenerate(&token).unwrap();
+    assert!(!store.verify_csrf(next.token().unwrap(), &csrf).unwrap());
+}

@@ -218,6 +218,13 @@ typedef int32_t coatcheck_same_site;
 #define COATCHECK_INTERNAL 12
 
 /**
+ * The access token's own lifetime ran out (its `exp` passed): call
+ * `coatcheck_store_refresh` with the refresh token; do not sign the user
+ * out, the session may well live on. Not a kind of not found.
+ */
+#define COATCHECK_ACCESS_EXPIRED 13
+
+/**
  * Sent only on same-site requests.
  */
 #define COATCHECK_SAME_SITE_STRICT 0
@@ -1475,7 +1482,9 @@ coatcheck_status coatcheck_http_csrf_cookie(const struct coatcheck_cookie_config
  * Writes the session token found in a `Cookie` request header to `*out`
  * (free it with `coatcheck_string_free`), or NULL when the cookie is
  * absent, malformed, oversized, sent twice, or (signed cookies) not signed
- * by any of the keys. Not finding a token is `COATCHECK_OK`.
+ * by any of the keys. Not finding a token is `COATCHECK_OK`; so is a NULL
+ * `header` (what `getenv("HTTP_COOKIE")` returns without cookies). Bytes
+ * that are not UTF-8 in other cookies are ignored.
  *
  * # Safety
  * `config` is NULL or a live cookie-config handle; `header` is NULL or a
@@ -1488,7 +1497,8 @@ coatcheck_status coatcheck_http_token_from_cookie_header(const struct coatcheck_
 /**
  * Writes the token of an `Authorization: Bearer TOKEN` header value to
  * `*out` (free it with `coatcheck_string_free`), or NULL for another
- * scheme or a malformed value. Not finding a token is `COATCHECK_OK`.
+ * scheme or a malformed value. Not finding a token is `COATCHECK_OK`; so
+ * is a NULL `header` (no `Authorization` header).
  *
  * # Safety
  * `header` is NULL or a NUL-terminated string; `out` is NULL or writable.

@@ -45,6 +45,8 @@ class Error : public std::runtime_error {
     const char *status_name() const noexcept { return coatcheck_status_name(status_); }
     /// NOT_FOUND, EXPIRED or REVOKED: the session is not there.
     bool is_not_found() const noexcept { return coatcheck_status_is_not_found(status_); }
+    /// ACCESS_EXPIRED: the access token lapsed; refresh, do not sign in again.
+    bool is_access_expired() const noexcept { return status_ == COATCHECK_ACCESS_EXPIRED; }
     /// For REVOKED: why the session ended ("logout", "rotated", "theft"…).
     const std::optional<std::string> &reason() const noexcept { return reason_; }
 

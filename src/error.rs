@@ -43,6 +43,10 @@ pub enum ErrorKind {
     Io,
     /// The storage engine failed, or the store is closed or was inherited through `fork()`.
     Storage,
+    /// An access token's own lifetime ran out (its `exp` passed) while its
+    /// session may well live on: the client calls `refresh`, it does not
+    /// sign in again. Not a kind of not found.
+    AccessExpired,
 }
 
 impl ErrorKind {
@@ -60,6 +64,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::Io => "io",
             ErrorKind::Storage => "storage",
+            ErrorKind::AccessExpired => "access_expired",
         }
     }
 }
@@ -150,6 +155,9 @@ enum Repr {
     Storage {
         message: String,
     },
+    AccessExpired {
+        at: Timestamp,
+    },
 }
 
 /// The error of every coatcheck operation.
@@ -206,9 +214,15 @@ impl Error {
         })
     }
 
-    /// An access or refresh token (`what`) whose own lifetime ran out.
+    /// A refresh token (`what`) whose own lifetime ran out: the client
+    /// signs in again, as for an expired session.
     pub(crate) fn token_expired(what: &'static str, at: Timestamp) -> Error {
         Error::new(Repr::Expired { what, at })
+    }
+
+    /// An access token whose own lifetime ran out: the client refreshes.
+    pub(crate) fn access_expired(at: Timestamp) -> Error {
+        Error::new(Repr::AccessExpired { at })
     }
 
     pub(crate) fn revoked(reason: EndReason) -> Error {
@@ -270,6 +284,7 @@ impl Error {
             Repr::Corrupt { .. } => ErrorKind::Corrupt,
             Repr::Io { .. } => ErrorKind::Io,
             Repr::Storage { .. } => ErrorKind::Storage,
+            Repr::AccessExpired { .. } => ErrorKind::AccessExpired,
         }
     }
 
@@ -297,7 +312,7 @@ impl Error {
     /// When the session expired, for `Expired` errors.
     pub fn expired_at(&self) -> Option<Timestamp> {
         match &*self.repr {
-            Repr::Expired { at, .. } => Some(*at),
+            Repr::Expired { at, .. } | Repr::AccessExpired { at } => Some(*at),
             _ => None,
         }
     }
@@ -352,6 +367,10 @@ impl Error {
             Repr::Corrupt { message } => write!(f, "corrupt store: {message}"),
             Repr::Io { message, source } => write!(f, "{message}: {source}"),
             Repr::Storage { message } => write!(f, "{message}"),
+            Repr::AccessExpired { at } => write!(
+                f,
+                "the access token expired at {at}; refresh the pair (the session itself may live on)"
+            ),
         }
     }
 }

@@ -255,7 +255,7 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<(SessionI
         .ok_or_else(|| Error::invalid_token("the access token claims are malformed"))?;
     let expires_at = Timestamp::from_millis(claims.exp.saturating_mul(1000));
     if expires_at <= now {
-        return Err(Error::token_expired("access token", expires_at));
+        return Err(Error::access_expired(expires_at));
     }
     let sid = claims
         .sid
@@ -335,9 +335,13 @@ impl Store {
 
     /// Checks an access token and returns its session (marked used).
     ///
-    /// Fails with `InvalidToken` (malformed, wrong algorithm, bad
-    /// signature), `Expired` (the access token's `exp` passed, or the
-    /// session expired), `Revoked` or `NotFound` (the session ended).
+    /// | error | meaning | the client should |
+    /// |---|---|---|
+    /// | `AccessExpired` | the access token's `exp` passed | call `refresh` |
+    /// | `InvalidToken` | malformed, wrong algorithm, bad signature (also: signed by a key no longer configured) | refresh, or sign in |
+    /// | `NotFound` | a later `issue_pair`/`refresh` replaced this pair | use the newer pair |
+    /// | `Expired` | the session expired | sign in again |
+    /// | `Revoked` | the session ended (the reason says why; `rotated` after `login`/`regenerate`) | sign in again |
     pub fn verify_access(&self, access: &str) -> Result<Session> {
         (|| {
             self.inner.check()?;

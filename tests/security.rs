@@ -201,3 +201,20 @@ fn a_copy_of_the_file_holds_no_csrf_secret() {
     let next = store.regenerate(&token).unwrap();
     assert!(!store.verify_csrf(next.token().unwrap(), &csrf).unwrap());
 }
+
+#[test]
+fn an_expired_access_token_says_refresh_not_sign_in() {
+    let (store, clock) = store();
+    let token = new_token(&store, NewSession::for_user("u"));
+    let pair = store.issue_pair(&token).unwrap();
+    clock.advance(Duration::from_secs(16 * 60));
+    store.get(&token).unwrap();
+    let err = store.verify_access(&pair.access).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AccessExpired, "{err}");
+    assert!(!err.is_not_found(), "{err}");
+    assert_eq!(err.expired_at(), Some(pair.access_expires_at));
+    assert!(err.to_string().contains("refresh"), "{err}");
+    // The session itself lives on: the refresh works.
+    let next = store.refresh(&pair.refresh).unwrap();
+    assert_eq!(store.verify_access(&next.access).unwrap().user(), Some("u"));
+}

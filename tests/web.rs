@@ -357,7 +357,7 @@ fn access_and_refresh_tokens_expire() {
     clock.advance(minutes(16));
     assert_eq!(
         store.verify_access(&pair.access).unwrap_err().kind(),
-        ErrorKind::Expired
+        ErrorKind::AccessExpired
     );
     let next = store.refresh(&pair.refresh).unwrap();
     assert!(store.verify_access(&next.access).is_ok());

@@ -24,6 +24,7 @@ __all__ = [
     "StoreCorrupt",
     "StoreIOError",
     "StorageError",
+    "AccessTokenExpired",
 ]
 
 
@@ -123,6 +124,20 @@ class StorageError(CoatcheckError):
     through ``fork()`` (open the store in the worker process instead)."""
 
     kind = "storage"
+
+
+class AccessTokenExpired(CoatcheckError):
+    """The access token's own lifetime ran out (its ``exp`` passed).
+
+    The session may well live on: call ``Store.refresh`` with the refresh
+    token, do not sign the user in again. Deliberately not a
+    ``SessionNotFound``, so that code which signs users out on a missing
+    session does not do so every time an access token lapses.
+    """
+
+    kind = "access_expired"
+    #: When the access token expired (aware UTC datetime).
+    expired_at: Optional[datetime] = None
 
 
 # Shown and pickled as coatcheck.X, where users import them from.

@@ -419,12 +419,15 @@ class Store:
         time). A malformed candidate is False; a missing session raises."""
     def issue_pair(self, token: str) -> TokenPair:
         """Issues an access/refresh token pair for the session of ``token``
-        (for API and mobile clients). An earlier pair stops refreshing."""
+        (for API and mobile clients). An earlier pair stops at once. Login
+        and regenerate end every pair: call this again after them."""
     def verify_access(self, access: str) -> Session:
         """The session of an access token (marked used). Raises
-        ``InvalidToken`` (malformed, bad signature), ``SessionExpired`` (the
-        token's ``exp`` passed, or the session expired), ``SessionRevoked``
-        or ``SessionNotFound``."""
+        ``AccessTokenExpired`` (the token's ``exp`` passed: refresh, do not
+        sign in), ``InvalidToken`` (malformed, bad signature),
+        ``SessionNotFound`` (a later pair replaced this one),
+        ``SessionExpired`` (the session expired) or ``SessionRevoked`` (the
+        session ended; ``"rotated"`` after login/regenerate)."""
     def refresh(self, refresh_token: str) -> TokenPair:
         """Spends ``refresh_token`` and returns a new pair. Presenting a spent
         refresh token again revokes the whole session (``TokenReuse``),

@@ -53,7 +53,7 @@ def test_access_tokens_expire_and_are_checked(store: coatcheck.Store, clock: coa
     with pytest.raises(coatcheck.InvalidToken):
         store.verify_access(pair.access[:-2] + "xx")
     clock.advance(16 * 60)
-    with pytest.raises(coatcheck.SessionExpired):
+    with pytest.raises(coatcheck.AccessTokenExpired):
         store.verify_access(pair.access)
 
 

@@ -8,8 +8,8 @@ use engine::{Store, TokenPair};
 
 use crate::error::Failure;
 use crate::ffi::{
-    c_string, free_handle, handle, handle_mut, into_handle, opt_c_string, opt_str_arg, out_ptr,
-    run_quietly, str_arg,
+    c_string, free_handle, handle, handle_mut, header_arg, into_handle, opt_c_string, opt_str_arg,
+    out_ptr, run_quietly, str_arg,
 };
 use crate::session::coatcheck_session;
 use crate::status::coatcheck_status;
@@ -609,7 +609,9 @@ pub unsafe extern "C" fn coatcheck_http_csrf_cookie(
 /// Writes the session token found in a `Cookie` request header to `*out`
 /// (free it with `coatcheck_string_free`), or NULL when the cookie is
 /// absent, malformed, oversized, sent twice, or (signed cookies) not signed
-/// by any of the keys. Not finding a token is `COATCHECK_OK`.
+/// by any of the keys. Not finding a token is `COATCHECK_OK`; so is a NULL
+/// `header` (what `getenv("HTTP_COOKIE")` returns without cookies). Bytes
+/// that are not UTF-8 in other cookies are ignored.
 ///
 /// # Safety
 /// `config` is NULL or a live cookie-config handle; `header` is NULL or a
@@ -625,18 +627,17 @@ pub unsafe extern "C" fn coatcheck_http_token_from_cookie_header(
         let out = unsafe { out_ptr(out, "out", std::ptr::null_mut()) }?;
         // SAFETY: `config` is NULL or live, `header` NULL or NUL-terminated
         // (this function's contract).
-        let (c, header) = unsafe { (handle(config, "config")?, str_arg(header, "header")?) };
-        *out = opt_c_string(
-            c.config.token_from_cookie_header(header).as_deref(),
-            "token",
-        )?;
+        let (c, header) = unsafe { (handle(config, "config")?, header_arg(header)) };
+        let token = header.and_then(|h| c.config.token_from_cookie_header(&h));
+        *out = opt_c_string(token.as_deref(), "token")?;
         Ok(())
     })
 }
 
 /// Writes the token of an `Authorization: Bearer TOKEN` header value to
 /// `*out` (free it with `coatcheck_string_free`), or NULL for another
-/// scheme or a malformed value. Not finding a token is `COATCHECK_OK`.
+/// scheme or a malformed value. Not finding a token is `COATCHECK_OK`; so
+/// is a NULL `header` (no `Authorization` header).
 ///
 /// # Safety
 /// `header` is NULL or a NUL-terminated string; `out` is NULL or writable.
@@ -649,8 +650,11 @@ pub unsafe extern "C" fn coatcheck_http_token_from_authorization(
         // SAFETY: `out` is NULL or writable (this function's contract).
         let out = unsafe { out_ptr(out, "out", std::ptr::null_mut()) }?;
         // SAFETY: `header` is NULL or NUL-terminated (this function's contract).
-        let header = unsafe { str_arg(header, "header") }?;
-        *out = opt_c_string(token_from_authorization(header), "token")?;
+        let header = unsafe { header_arg(header) };
+        *out = opt_c_string(
+            header.as_deref().and_then(token_from_authorization),
+            "token",
+        )?;
         Ok(())
     })
 }

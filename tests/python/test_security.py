@@ -1,0 +1,75 @@
+"""Security review findings (issue 11) through the Python face: each test is
+named for the behaviour the fix guarantees."""
+
+from __future__ import annotations
+
+import pytest
+
+import coatcheck
+
+
+def test_login_ends_a_pair_issued_before_it(store: coatcheck.Store) -> None:
+    planted = store.create().token
+    assert planted is not None
+    pair = store.issue_pair(planted)
+    signed_in = store.login(planted, "victim")
+    with pytest.raises(coatcheck.SessionRevoked) as info:
+        store.refresh(pair.refresh)
+    assert info.value.reason == "rotated"
+    with pytest.raises(coatcheck.SessionRevoked):
+        store.verify_access(pair.access)
+    assert signed_in.token is not None
+    fresh = store.issue_pair(signed_in.token)
+    assert store.verify_access(fresh.access).user == "victim"
+
+
+def test_a_spent_refresh_token_replayed_after_login_is_theft(
+    store: coatcheck.Store, clock: coatcheck.ManualClock
+) -> None:
+    t = store.create().token
+    assert t is not None
+    first = store.issue_pair(t)
+    store.refresh(first.refresh)
+    signed_in = store.login(t, "ada")
+    assert signed_in.token is not None
+    clock.advance(60)
+    with pytest.raises(coatcheck.TokenReuse):
+        store.refresh(first.refresh)
+    with pytest.raises(coatcheck.SessionRevoked) as info:
+        store.get(signed_in.token)
+    assert info.value.reason == "theft"
+
+
+def test_zero_refresh_grace_means_no_grace(clock: coatcheck.ManualClock) -> None:
+    with coatcheck.Store(clock=clock, sweep_interval=None, refresh_grace=0) as store:
+        t = store.create(user="u").token
+        assert t is not None
+        pair = store.issue_pair(t)
+        store.refresh(pair.refresh)
+        with pytest.raises(coatcheck.TokenReuse):
+            store.refresh(pair.refresh)
+
+
+def test_a_second_issue_pair_stops_the_first_access_token(store: coatcheck.Store) -> None:
+    t = store.create(user="u").token
+    assert t is not None
+    first = store.issue_pair(t)
+    second = store.issue_pair(t)
+    with pytest.raises(coatcheck.SessionNotFound):
+        store.verify_access(first.access)
+    assert store.verify_access(second.access).user == "u"
+
+
+def test_an_expired_access_token_says_refresh_not_sign_in(
+    store: coatcheck.Store, clock: coatcheck.ManualClock
+) -> None:
+    t = store.create(user="u").token
+    assert t is not None
+    pair = store.issue_pair(t)
+    clock.advance(16 * 60)
+    with pytest.raises(coatcheck.AccessTokenExpired) as info:
+        store.verify_access(pair.access)
+    assert not isinstance(info.value, coatcheck.SessionNotFound)
+    assert info.value.kind == "access_expired"
+    assert info.value.expired_at == pair.access_expires_at
+    assert store.verify_access(store.refresh(pair.refresh).access).user == "u"

@@ -1495,6 +1495,23 @@ coatcheck_status coatcheck_http_token_from_cookie_header(const struct coatcheck_
                                                          char **out);
 
 /**
+ * Writes every session token found in a `Cookie` request header to `*out`
+ * as a JSON array of strings (free it with `coatcheck_string_free`), in the
+ * order the browser sent them, without repeats, at most 8: each cookie of
+ * the session's name that is well formed and, for signed cookies,
+ * verifies. More than one means a planted cookie (cookie tossing from a
+ * sibling subdomain) or a stale one: use the first whose session lives.
+ * A NULL `header` gives `[]`.
+ *
+ * # Safety
+ * `config` is NULL or a live cookie-config handle; `header` is NULL or a
+ * NUL-terminated string; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_http_token_candidates_from_cookie_header(const struct coatcheck_cookie_config *config,
+                                                                    const char *header,
+                                                                    char **out);
+
+/**
  * Writes the token of an `Authorization: Bearer TOKEN` header value to
  * `*out` (free it with `coatcheck_string_free`), or NULL for another
  * scheme or a malformed value. Not finding a token is `COATCHECK_OK`; so

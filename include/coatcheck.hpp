@@ -323,6 +323,23 @@ class CookieConfig {
         detail::check(coatcheck_http_token_from_cookie_header(raw(), header.c_str(), &out));
         return detail::take_optional(out);
     }
+    /// Every session token in the header, in the browser's order (cookie
+    /// tossing: use the first whose session lives).
+    std::vector<std::string> token_candidates_from_cookie_header(const std::string &header) const {
+        char *out = nullptr;
+        detail::check(
+            coatcheck_http_token_candidates_from_cookie_header(raw(), header.c_str(), &out));
+        // A JSON array of base64url strings: no escapes inside the quotes.
+        std::string json = detail::take(out);
+        std::vector<std::string> tokens;
+        for (size_t open = json.find('"'); open != std::string::npos;) {
+            size_t close = json.find('"', open + 1);
+            if (close == std::string::npos) break;
+            tokens.push_back(json.substr(open + 1, close - open - 1));
+            open = json.find('"', close + 1);
+        }
+        return tokens;
+    }
     coatcheck_cookie_config *raw() const noexcept { return config_.get(); }
 
   private:

@@ -218,3 +218,132 @@ fn an_expired_access_token_says_refresh_not_sign_in() {
     let next = store.refresh(&pair.refresh).unwrap();
     assert_eq!(store.verify_access(&next.access).unwrap().user(), Some("u"));
 }
+
+mod cookies {
+    use coatcheck::http::{CookieConfig, SameSite};
+    use coatcheck::{ErrorKind, NewSession};
+
+    use super::common::store;
+
+    const KEY: &[u8] = b"key-0123456789-0123456789-0123456789";
+
+    fn signed() -> CookieConfig {
+        CookieConfig {
+            signed: true,
+            keys: vec![KEY.to_vec()],
+            ..CookieConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_tossed_cookie_does_not_hide_the_signed_session_cookie() {
+        let (store, _) = store();
+        let session = store.create(NewSession::for_user("u")).unwrap();
+        let token = session.token().unwrap().to_owned();
+        let config = signed();
+        let ours = config.set_cookie(&session).unwrap();
+        let ours = ours.split(';').next().unwrap();
+        // The sibling subdomain's cookie comes first (longer path or older).
+        let planted = format!("session={}.AAAA", "B".repeat(43));
+        let header = format!("{planted}; {ours}");
+        assert_eq!(
+            config.token_from_cookie_header(&header),
+            Some(token.clone())
+        );
+        assert_eq!(
+            config.token_candidates_from_cookie_header(&header),
+            vec![token]
+        );
+    }
+
+    #[test]
+    fn unsigned_duplicates_are_all_candidates_in_browser_order() {
+        let config = CookieConfig::default();
+        let planted = "P".repeat(43);
+        let ours = "O".repeat(43);
+        let header = format!("session={planted}; theme=dark; session={ours}; session={ours}");
+        assert_eq!(
+            config.token_candidates_from_cookie_header(&header),
+            vec![planted.clone(), ours]
+        );
+        assert_eq!(config.token_from_cookie_header(&header), Some(planted));
+        let many: Vec<String> = (0..20).map(|i| format!("session={i:0>43}")).collect();
+        assert_eq!(
+            config
+                .token_candidates_from_cookie_header(&many.join("; "))
+                .len(),
+            coatcheck::http::MAX_COOKIE_CANDIDATES
+        );
+    }
+
+    #[test]
+    fn a_short_signing_key_accepts_no_cookie() {
+        let (store, _) = store();
+        let session = store.create(NewSession::default()).unwrap();
+        let token = session.token().unwrap();
+        let weak = CookieConfig {
+            signed: true,
+            keys: vec![b"k".to_vec()],
+            ..CookieConfig::default()
+        };
+        assert_eq!(
+            weak.validate().unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+        assert!(weak.set_cookie(&session).is_err());
+        // Forge with the 1-byte key, as an attacker who guessed it would.
+        use base64::Engine as _;
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(b"k").unwrap();
+        mac.update(format!("session={token}").as_bytes());
+        let signature =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let forged = format!("session={token}.{signature}");
+        assert_eq!(weak.token_from_cookie_header(&forged), None);
+    }
+
+    #[test]
+    fn host_and_secure_prefixes_need_the_attributes_browsers_demand() {
+        let host = |f: fn(&mut CookieConfig)| {
+            let mut c = CookieConfig {
+                name: "__Host-session".into(),
+                ..CookieConfig::default()
+            };
+            f(&mut c);
+            c
+        };
+        host(|_| {}).validate().unwrap();
+        for (bad, what) in [
+            (host(|c| c.domain = Some("example.com".into())), "Domain"),
+            (host(|c| c.path = "/app".into()), "Path"),
+            (host(|c| c.secure = false), "Secure"),
+        ] {
+            let err = bad.validate().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{what}");
+            assert!(err.to_string().contains("__Host-"), "{err}");
+        }
+        // SameSite=None forces Secure on: allowed.
+        host(|c| {
+            c.secure = false;
+            c.same_site = SameSite::None;
+        })
+        .validate()
+        .unwrap();
+        let secure = CookieConfig {
+            name: "__Secure-sid".into(),
+            secure: false,
+            ..CookieConfig::default()
+        };
+        assert!(secure
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("__Secure-"));
+        let lowercase = CookieConfig {
+            name: "__host-sid".into(),
+            path: "/x".into(),
+            ..CookieConfig::default()
+        };
+        assert!(lowercase.validate().is_err());
+    }
+}

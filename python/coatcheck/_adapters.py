@@ -14,9 +14,10 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Dict, List, Optional, Tuple
 
-from coatcheck._native import Store
+from coatcheck._errors import InvalidToken, SessionNotFound
+from coatcheck._native import CookieConfig, Session, Store
 
-__all__ = ["ProcessStore", "diff", "apply_changes", "same_value"]
+__all__ = ["ProcessStore", "diff", "apply_changes", "same_value", "session_from_cookie_header"]
 
 
 class ProcessStore:
@@ -104,3 +105,26 @@ def apply_changes(store: Store, token: str, sets: Mapping[str, Any], removes: Li
         store.set(token, key, value)
     elif sets:
         store.update(token, sets)
+
+
+def session_from_cookie_header(
+    store: Store, cookie_name: str, header: Optional[str]
+) -> Tuple[bool, Optional[Tuple[str, Session]]]:
+    """Reads the session cookie with coatcheck's own parser (not the
+    framework's): whether the request carried one, and the token and
+    session of the first candidate whose session lives.
+
+    Several cookies of the session's name come from cookie tossing (a
+    sibling subdomain planting one with ``Domain=``) or a stale cookie under
+    another path: taking the first live one means a planted or stale cookie
+    cannot lock a user out. A ``__Host-`` cookie name keeps siblings out.
+    """
+    if not header:
+        return False, None
+    candidates = CookieConfig(cookie_name).token_candidates_from_cookie_header(header)
+    for token in candidates:
+        try:
+            return True, (token, store.get(token))
+        except (SessionNotFound, InvalidToken):
+            continue
+    return bool(candidates), None

@@ -224,8 +224,15 @@ class CookieConfig:
         ``csrf_token`` (from ``Store.csrf_token``); the page echoes it in an
         ``X-XSRF-TOKEN`` header, which ``Store.verify_csrf`` checks."""
     def token_from_cookie_header(self, header: str) -> Optional[str]:
-        """The session token in a ``Cookie`` request header, or None when
-        absent, malformed, oversized, sent twice or wrongly signed."""
+        """The session token in a ``Cookie`` request header (the first of
+        ``token_candidates_from_cookie_header``), or None when absent,
+        malformed, oversized or wrongly signed."""
+    def token_candidates_from_cookie_header(self, header: str) -> List[str]:
+        """Every session token in a ``Cookie`` header, in the order the
+        browser sent them, without repeats (at most 8). More than one means
+        a planted cookie (cookie tossing from a sibling subdomain) or a
+        stale one: use the first whose session lives. Signed cookies count
+        only when they verify; a ``__Host-`` name keeps siblings out."""
 
 def token_from_authorization(header: str) -> Optional[str]:
     """The token of an ``Authorization: Bearer …`` header, or None."""

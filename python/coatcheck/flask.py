@@ -52,7 +52,7 @@ from flask.sessions import SecureCookieSession
 from flask.sessions import SessionInterface as _FlaskSessionInterface
 from flask.sessions import SessionMixin
 
-from coatcheck._adapters import ProcessStore, apply_changes, diff
+from coatcheck._adapters import ProcessStore, apply_changes, diff, session_from_cookie_header
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import Session, Store
 
@@ -155,15 +155,14 @@ class SessionInterface(_FlaskSessionInterface):
     # -- Flask's SessionInterface --------------------------------------------
 
     def open_session(self, app: Flask, request: Request) -> CoatcheckSession:
-        token = request.cookies.get(self.get_cookie_name(app))
-        if not token:
-            return self.session_class()
-        try:
-            s = self.store.get(token)
-        except (SessionNotFound, InvalidToken):
+        had_cookie, found = session_from_cookie_header(
+            self.store, self.get_cookie_name(app), request.headers.get("Cookie")
+        )
+        if found is None:
             session = self.session_class()
-            session._cc_had_cookie = True
+            session._cc_had_cookie = had_cookie
             return session
+        token, s = found
         data = s.data
         if s.remember:
             data[PERMANENT_KEY] = True

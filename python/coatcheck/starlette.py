@@ -51,7 +51,7 @@ from starlette.middleware.sessions import Session as _StarletteSession
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coatcheck._adapters import ProcessStore, apply_changes, diff
+from coatcheck._adapters import ProcessStore, apply_changes, diff, session_from_cookie_header
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import Session, Store
 
@@ -154,16 +154,16 @@ class SessionMiddleware:
             return
         store = self.store
         scope[_STORE_KEY] = store
-        token = HTTPConnection(scope).cookies.get(self.session_cookie)
-        had_cookie = bool(token)
+        had_cookie, found = await _run(
+            session_from_cookie_header,
+            store,
+            self.session_cookie,
+            HTTPConnection(scope).headers.get("cookie"),
+        )
         session = CoatcheckSession()
-        if token:
-            try:
-                s = await _run(store.get, token)
-            except (SessionNotFound, InvalidToken):
-                pass
-            else:
-                session = CoatcheckSession(s.data, token, id=s.id, user=s.user)
+        if found is not None:
+            token, s = found
+            session = CoatcheckSession(s.data, token, id=s.id, user=s.user)
         conn = HTTPConnection(scope)
         session._cc_meta = {
             "ip": conn.client.host if conn.client else None,

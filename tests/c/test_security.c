@@ -81,9 +81,53 @@ static void a_missing_header_is_no_token_and_odd_bytes_elsewhere_are_ignored(voi
     coatcheck_cookie_config_free(cookies);
 }
 
+static void cookie_candidates_list_every_session_cookie(void) {
+    coatcheck_cookie_config *cookies = NULL;
+    char *json = NULL;
+    CHECK_OK(coatcheck_cookie_config_new(&cookies));
+    CHECK_OK(coatcheck_http_token_candidates_from_cookie_header(
+        cookies,
+        "session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; x=1; "
+        "session=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+        &json));
+    CHECK_STR(json, "[\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+                    "\"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\"]");
+    coatcheck_string_free(json);
+    CHECK_OK(coatcheck_http_token_candidates_from_cookie_header(cookies, NULL, &json));
+    CHECK_STR(json, "[]");
+    coatcheck_string_free(json);
+    coatcheck_cookie_config_free(cookies);
+}
+
+static void a_host_prefixed_cookie_with_a_domain_is_refused(void) {
+    coatcheck_store *store = memory_store();
+    coatcheck_cookie_config *cookies = NULL;
+    coatcheck_session *session = NULL;
+    char *header = NULL;
+    CHECK_OK(coatcheck_store_create(store, NULL, &session));
+    CHECK_OK(coatcheck_cookie_config_new(&cookies));
+    CHECK_OK(coatcheck_cookie_config_set_name(cookies, "__Host-session"));
+    CHECK_OK(coatcheck_http_set_cookie(cookies, session, &header));
+    CHECK_CONTAINS(header, "__Host-session=");
+    coatcheck_string_free(header);
+    header = NULL;
+    CHECK_OK(coatcheck_cookie_config_set_domain(cookies, "example.com"));
+    CHECK_STATUS(coatcheck_http_set_cookie(cookies, session, &header), COATCHECK_INVALID_ARGUMENT);
+    CHECK_CONTAINS(coatcheck_last_error_message(), "__Host-");
+    CHECK(header == NULL);
+    /* Short signing keys are refused when added. */
+    CHECK_STATUS(coatcheck_cookie_config_add_key(cookies, (const uint8_t *)"k", 1),
+                 COATCHECK_INVALID_ARGUMENT);
+    coatcheck_cookie_config_free(cookies);
+    coatcheck_session_free(session);
+    CHECK_OK(coatcheck_store_close(&store));
+}
+
 int main(void) {
     RUN(login_ends_a_pair_issued_before_it);
     RUN(an_expired_access_token_has_its_own_status);
     RUN(a_missing_header_is_no_token_and_odd_bytes_elsewhere_are_ignored);
+    RUN(cookie_candidates_list_every_session_cookie);
+    RUN(a_host_prefixed_cookie_with_a_domain_is_refused);
     return finish("test_security");
 }

@@ -73,3 +73,40 @@ def test_an_expired_access_token_says_refresh_not_sign_in(
     assert info.value.kind == "access_expired"
     assert info.value.expired_at == pair.access_expires_at
     assert store.verify_access(store.refresh(pair.refresh).access).user == "u"
+
+
+def test_cookie_candidates_and_a_tossed_signed_cookie(store: coatcheck.Store) -> None:
+    from coatcheck.http import CookieConfig
+
+    config = CookieConfig(signed=True, keys=[b"k" * 32])
+    s = store.create()
+    ours = config.set_cookie(s).split(";")[0]
+    planted = "session=" + "B" * 43 + ".AAAA"
+    assert config.token_from_cookie_header(f"{planted}; {ours}") == s.token
+    plain = CookieConfig()
+    a, b = "A" * 43, "B" * 43
+    header = f"session={a}; x=1; session={b}; session={a}"
+    assert plain.token_candidates_from_cookie_header(header) == [a, b]
+    assert plain.token_from_cookie_header(header) == a
+
+
+def test_host_and_secure_prefixes_are_checked() -> None:
+    from coatcheck.http import CookieConfig
+
+    CookieConfig("__Host-session")
+    for bad in [
+        dict(domain="example.com"),
+        dict(path="/app"),
+        dict(secure=False),
+    ]:
+        with pytest.raises(coatcheck.InvalidArgument, match="__Host-"):
+            CookieConfig("__Host-session", **bad)  # type: ignore[arg-type]
+    with pytest.raises(coatcheck.InvalidArgument, match="__Secure-"):
+        CookieConfig("__Secure-session", secure=False)
+
+
+def test_short_cookie_keys_are_refused() -> None:
+    from coatcheck.http import CookieConfig
+
+    with pytest.raises(coatcheck.InvalidArgument, match="32 bytes"):
+        CookieConfig(signed=True, keys=[b"k"])

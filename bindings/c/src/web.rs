@@ -634,6 +634,39 @@ pub unsafe extern "C" fn coatcheck_http_token_from_cookie_header(
     })
 }
 
+/// Writes every session token found in a `Cookie` request header to `*out`
+/// as a JSON array of strings (free it with `coatcheck_string_free`), in the
+/// order the browser sent them, without repeats, at most 8: each cookie of
+/// the session's name that is well formed and, for signed cookies,
+/// verifies. More than one means a planted cookie (cookie tossing from a
+/// sibling subdomain) or a stale one: use the first whose session lives.
+/// A NULL `header` gives `[]`.
+///
+/// # Safety
+/// `config` is NULL or a live cookie-config handle; `header` is NULL or a
+/// NUL-terminated string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_http_token_candidates_from_cookie_header(
+    config: *const coatcheck_cookie_config,
+    header: *const c_char,
+    out: *mut *mut c_char,
+) -> coatcheck_status {
+    ffi_boundary!({
+        // SAFETY: `out` is NULL or writable (this function's contract).
+        let out = unsafe { out_ptr(out, "out", std::ptr::null_mut()) }?;
+        // SAFETY: `config` is NULL or live, `header` NULL or NUL-terminated
+        // (this function's contract).
+        let (c, header) = unsafe { (handle(config, "config")?, header_arg(header)) };
+        let tokens = header
+            .map(|h| c.config.token_candidates_from_cookie_header(&h))
+            .unwrap_or_default();
+        let json = serde_json::to_string(&tokens)
+            .map_err(|e| Failure::invalid(format!("token_candidates: {e}")))?;
+        *out = c_string(&json, "candidates")?;
+        Ok(())
+    })
+}
+
 /// Writes the token of an `Authorization: Bearer TOKEN` header value to
 /// `*out` (free it with `coatcheck_string_free`), or NULL for another
 /// scheme or a malformed value. Not finding a token is `COATCHECK_OK`; so

@@ -292,3 +292,16 @@ def test_a_session_logged_out_meanwhile_is_not_brought_back(
     assert r.status_code == 200
     assert cookie(c) is None
     assert store.count() == 0
+
+
+def test_a_tossed_cookie_does_not_lock_the_user_out(app: Flask, store: coatcheck.Store) -> None:
+    c = app.test_client()
+    c.get("/write?a=1")
+    live = cookie(c)
+    stale = store.create().token
+    assert live is not None and stale is not None
+    store.destroy(stale)
+    # A sibling subdomain planted `session=stale; Domain=…`: either order.
+    browser = app.test_client(use_cookies=False)
+    for header in [f"session={stale}; session={live}", f"session={live}; session={stale}"]:
+        assert browser.get("/read", headers={"Cookie": header}).json == {"a": "1"}

@@ -215,3 +215,16 @@ def test_two_overlapping_requests_changing_different_keys_both_keep_their_change
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(one, ["left", "right"])) == [200, 200]
     assert store.peek(t).data == {"base": "1", "left": "done", "right": "done"}
+
+
+def test_a_tossed_cookie_does_not_lock_the_user_out(store: coatcheck.Store) -> None:
+    with TestClient(make_app(store)) as c:
+        c.get("/write", params={"a": "1"})
+        live = token(c)
+    stale = store.create().token
+    assert live is not None and stale is not None
+    store.destroy(stale)
+    # A sibling subdomain planted `session=stale; Domain=…`: either order.
+    for header in [f"session={stale}; session={live}", f"session={live}; session={stale}"]:
+        with TestClient(make_app(store)) as fresh:
+            assert fresh.get("/read", headers={"Cookie": header}).json() == {"a": "1"}

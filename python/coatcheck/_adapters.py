@@ -12,12 +12,43 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Dict, List, Optional, Tuple
+from datetime import timedelta
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import CookieConfig, Session, Store
 
-__all__ = ["ProcessStore", "diff", "apply_changes", "same_value", "session_from_cookie_header"]
+__all__ = [
+    "ProcessStore",
+    "diff",
+    "apply_changes",
+    "same_value",
+    "session_from_cookie_header",
+    "absolute_timeout",
+    "DEFAULT_ABSOLUTE_TIMEOUT",
+]
+
+#: The adapters' default hard limit on a session, counted from its creation
+#: (OWASP: an absolute timeout bounds what a stolen cookie is worth): 30
+#: days, or the idle timeout if that is longer. One setting changes it:
+#: Django ``COATCHECK_ABSOLUTE_TIMEOUT``, Flask
+#: ``app.config["COATCHECK_ABSOLUTE_TIMEOUT"]``, Starlette
+#: ``SessionMiddleware(absolute_timeout=...)``.
+DEFAULT_ABSOLUTE_TIMEOUT = timedelta(days=30)
+
+
+def absolute_timeout(
+    idle: Union[int, float, timedelta], setting: Union[int, float, timedelta, None]
+) -> timedelta:
+    """The absolute timeout an adapter passes to the store: the setting if
+    given (seconds or a ``timedelta``), else ``DEFAULT_ABSOLUTE_TIMEOUT``,
+    and never shorter than the idle timeout (which the store requires)."""
+    chosen = DEFAULT_ABSOLUTE_TIMEOUT if setting is None else _as_delta(setting)
+    return max(chosen, _as_delta(idle))
+
+
+def _as_delta(value: Union[int, float, timedelta]) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 class ProcessStore:

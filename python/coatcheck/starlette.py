@@ -35,7 +35,10 @@ waiting on the disk never blocks the event loop.
 
 ``store`` is a ``coatcheck.Store``, or a path (None: in memory) of a store
 opened lazily, in the serving process, on the first request, with
-``store_options`` (``idle_timeout`` defaults to ``max_age``).
+``store_options`` (``idle_timeout`` defaults to ``max_age``). A session
+also ends ``absolute_timeout`` after it was created however busy it is
+(seconds or a ``timedelta``; default 30 days, or ``max_age`` if longer), so
+that a stolen cookie does not last forever.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coatcheck._adapters import ProcessStore, apply_changes, diff, session_from_cookie_header
+from coatcheck._adapters import absolute_timeout as _absolute_timeout
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import Session, Store
 
@@ -70,7 +74,6 @@ __all__ = [
 
 _R = TypeVar("_R")
 _STORE_KEY = "coatcheck.store"
-_TEN_YEARS = timedelta(days=3650)
 
 
 async def _run(func: Callable[..., _R], *args: Any) -> _R:
@@ -114,6 +117,7 @@ class SessionMiddleware:
         https_only: bool = False,
         domain: Optional[str] = None,
         partitioned: bool = False,
+        absolute_timeout: Union[int, timedelta, None] = None,
     ) -> None:
         self.app = app
         if isinstance(store, Store):
@@ -123,7 +127,9 @@ class SessionMiddleware:
             file = None if store is None else os.fspath(store)
             options: Dict[str, Any] = {
                 "idle_timeout": max_age or 14 * 24 * 60 * 60,
-                "absolute_timeout": max(timedelta(seconds=max_age or 0), _TEN_YEARS),
+                "absolute_timeout": _absolute_timeout(
+                    max_age or 14 * 24 * 60 * 60, absolute_timeout
+                ),
                 "ttl_basis": "last_update",  # the cookie counts from the last change
             }
             options.update(store_options or {})

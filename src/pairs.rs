@@ -53,7 +53,7 @@ use crate::error::{EndReason, Error, Result};
 use crate::record::LiveRecord;
 use crate::session::Session;
 use crate::storage::WriteView;
-use crate::store::{Inner, Store};
+use crate::store::{Inner, Outcome, Store};
 use crate::token::{fill_random, SessionId, Token};
 
 /// The longest access token accepted.
@@ -331,6 +331,38 @@ impl Store {
             })
         })()
         .map_err(|e| e.during("issue_pair"))
+    }
+
+    /// Ends every token pair of the session of `token` at once: its access
+    /// tokens stop verifying and its refresh token stops refreshing
+    /// (`Revoked`, `rotated`); the session itself lives on. Returns whether
+    /// a pair was live. For "sign out the app on my phone" without ending
+    /// the browser session.
+    ///
+    /// ```
+    /// # use coatcheck::{Config, NewSession, Store};
+    /// let store = Store::in_memory(Config::default())?;
+    /// let token = store.create(NewSession::for_user("42"))?.token().unwrap().to_owned();
+    /// let pair = store.issue_pair(&token)?;
+    /// assert!(store.revoke_pairs(&token)?);
+    /// assert!(store.refresh(&pair.refresh).is_err());
+    /// assert!(store.verify_access(&pair.access).is_err());
+    /// assert!(store.get(&token).is_ok());
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn revoke_pairs(&self, token: &str) -> Result<bool> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            self.inner.mutate(id, |live, _| {
+                // Every live pair has a current refresh token.
+                if live.refresh_key.is_none() {
+                    return Ok(Outcome::Unchanged(false));
+                }
+                revoke_in(live);
+                Ok(Outcome::Unversioned(true))
+            })
+        })()
+        .map_err(|e| e.during("revoke_pairs"))
     }
 
     /// Checks an access token and returns its session (marked used).

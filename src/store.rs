@@ -492,6 +492,83 @@ impl Store {
         .map_err(|e| e.during("destroy_id"))
     }
 
+    /// Ends the session with this id only if it belongs to `user`: for a
+    /// "your devices" page, where the id comes from the browser and must
+    /// never end someone else's session. Returns whether a session was
+    /// ended; an id of another user's session, an unknown id and an ended
+    /// session all give `false` (the answer tells nothing about other
+    /// users). The session reports `Revoked` (`logout`) afterwards.
+    ///
+    /// ```
+    /// # use coatcheck::{Config, NewSession, Store};
+    /// let store = Store::in_memory(Config::default())?;
+    /// let phone = store.create(NewSession::for_user("ada"))?;
+    /// let other = store.create(NewSession::for_user("bob"))?;
+    /// assert!(!store.destroy_user_session("ada", &other.id())?);
+    /// assert!(store.destroy_user_session("ada", &phone.id())?);
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn destroy_user_session(&self, user: &str, id: &SessionId) -> Result<bool> {
+        (|| {
+            self.inner.check()?;
+            validate_user(user)?;
+            let (user, id) = (user.to_owned(), *id);
+            self.inner.write(self.inner.durable(), move |inner, view| {
+                let now = inner.now();
+                let owned = matches!(
+                    view.get(&id)?.as_ref(),
+                    Some(Record::Live(live)) if live.user.as_deref() == Some(user.as_str())
+                );
+                if !owned {
+                    return Ok(false);
+                }
+                inner.end_in(view, id, EndReason::Logout, now)
+            })
+        })()
+        .map_err(|e| e.during("destroy_user_session"))
+    }
+
+    /// After a password change (or any credential change): ends every other
+    /// session of this session's user ("log out everywhere else"), ends
+    /// every token pair of this one, and gives it a new token — all in one
+    /// atomic step. Returns the session with its new token (set the cookie
+    /// again). Fails with `InvalidArgument` for an anonymous session.
+    ///
+    /// ```
+    /// # use coatcheck::{Config, NewSession, Store};
+    /// let store = Store::in_memory(Config::default())?;
+    /// let laptop = store.create(NewSession::for_user("ada"))?.token().unwrap().to_owned();
+    /// let phone = store.create(NewSession::for_user("ada"))?.token().unwrap().to_owned();
+    /// let renewed = store.revoke_others_and_regenerate(&laptop)?;
+    /// assert!(store.get(&phone).unwrap_err().is_not_found());
+    /// assert!(store.get(&laptop).unwrap_err().is_not_found());
+    /// assert_eq!(store.get(renewed.token().unwrap())?.user(), Some("ada"));
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn revoke_others_and_regenerate(&self, token: &str) -> Result<Session> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            let new_token = self.inner.tokens.generate(self.inner.now())?;
+            self.inner.write(self.inner.durable(), move |inner, view| {
+                let now = inner.now();
+                let record = view.get(&id)?;
+                let (live, _, _) = inner.live(&id, record.as_ref(), now)?;
+                let Some(user) = live.user.clone() else {
+                    return Err(Error::invalid_argument(
+                        "the session has no user: there are no other sessions to revoke",
+                    ));
+                };
+                for other in view.user_sessions(&user)? {
+                    if other != id {
+                        inner.end_in(view, other, EndReason::LogoutEverywhere, now)?;
+                    }
+                }
+                inner.rotate_in(view, id, None, Some(new_token), now)
+            })
+        })()
+        .map_err(|e| e.during("revoke_others_and_regenerate"))
+    }
+
     /// The session with this id (admin), without marking it used.
     pub fn info(&self, id: &SessionId) -> Result<Session> {
         (|| {
@@ -975,58 +1052,71 @@ impl Inner {
         };
         self.write(self.durable(), move |inner, view| {
             let now = inner.now();
-            let record = view.get(&id)?;
-            let (live, last_access, expires_at) = inner.live(&id, record.as_ref(), now)?;
-            let mut next = LiveRecord::clone(live);
-            let mut changed = live.pair_gen > 0;
-            let target_id = new_token.as_ref().map_or(id, Token::id);
-            crate::pairs::end_pairs_on_rotation(inner, view, live, &mut next, id, target_id, now)?;
-            if let Some(user) = &user {
-                if live.user.as_deref() != Some(user.as_str()) {
-                    if live.user.is_some() {
-                        next.data = Arc::default();
-                        next.flash.clear();
-                    }
-                    next.user = Some(Arc::from(user.as_str()));
-                    next.version += 1;
-                    next.last_update = now;
-                    changed = true;
-                }
-            }
-            let target = match &new_token {
-                Some(token) => {
-                    let new_id = token.id();
-                    if view.get(&new_id)?.is_some() {
-                        return Err(Error::storage(
-                            "a new token collided with an existing session; try again",
-                        ));
-                    }
-                    inner.commit_live(view, new_id, next.clone(), now)?;
-                    view.put(
-                        id,
-                        Record::Ended {
-                            reason: EndReason::Rotated,
-                            ended_at: now,
-                            until: expires_at,
-                        },
-                    )?;
-                    inner.touches.forget(&id);
-                    new_id
-                }
-                None => {
-                    if changed {
-                        inner.commit_live(view, id, next.clone(), last_access.max(now))?;
-                    }
-                    id
-                }
-            };
-            if let Some(user) = &user {
-                crate::user_index::enforce_limit(inner, view, user, &target, now)?;
-            }
-            let stored = view.get(&target)?;
-            let (live, last_access, expires_at) = inner.live(&target, stored.as_ref(), now)?;
-            Ok(inner.view(target, live, last_access, expires_at, new_token))
+            inner.rotate_in(view, id, user.as_deref(), new_token, now)
         })
+    }
+
+    /// Inside a write: the body of `regenerate` (user `None`) and `login`
+    /// (user `Some`); a new id when `new_token` is given.
+    pub(crate) fn rotate_in(
+        &self,
+        view: &mut dyn WriteView,
+        id: SessionId,
+        user: Option<&str>,
+        new_token: Option<Token>,
+        now: Timestamp,
+    ) -> Result<Session> {
+        let record = view.get(&id)?;
+        let (live, last_access, expires_at) = self.live(&id, record.as_ref(), now)?;
+        let mut next = LiveRecord::clone(live);
+        let mut changed = live.pair_gen > 0;
+        let target_id = new_token.as_ref().map_or(id, Token::id);
+        crate::pairs::end_pairs_on_rotation(self, view, live, &mut next, id, target_id, now)?;
+        if let Some(user) = user {
+            if live.user.as_deref() != Some(user) {
+                if live.user.is_some() {
+                    next.data = Arc::default();
+                    next.flash.clear();
+                }
+                next.user = Some(Arc::from(user));
+                next.version += 1;
+                next.last_update = now;
+                changed = true;
+            }
+        }
+        let target = match &new_token {
+            Some(token) => {
+                let new_id = token.id();
+                if view.get(&new_id)?.is_some() {
+                    return Err(Error::storage(
+                        "a new token collided with an existing session; try again",
+                    ));
+                }
+                self.commit_live(view, new_id, next.clone(), now)?;
+                view.put(
+                    id,
+                    Record::Ended {
+                        reason: EndReason::Rotated,
+                        ended_at: now,
+                        until: expires_at,
+                    },
+                )?;
+                self.touches.forget(&id);
+                new_id
+            }
+            None => {
+                if changed {
+                    self.commit_live(view, id, next.clone(), last_access.max(now))?;
+                }
+                id
+            }
+        };
+        if let Some(user) = user {
+            crate::user_index::enforce_limit(self, view, user, &target, now)?;
+        }
+        let stored = view.get(&target)?;
+        let (live, last_access, expires_at) = self.live(&target, stored.as_ref(), now)?;
+        Ok(self.view(target, live, last_access, expires_at, new_token))
     }
 
     /// Ends one session; whether there was a live one to end.

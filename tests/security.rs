@@ -347,3 +347,96 @@ mod cookies {
         assert!(lowercase.validate().is_err());
     }
 }
+
+mod hardening {
+    use coatcheck::{EndReason, ErrorKind, NewSession};
+
+    use super::common::{new_token, store};
+
+    #[test]
+    fn a_devices_page_cannot_end_another_users_session() {
+        let (store, _) = store();
+        let ada = store.create(NewSession::for_user("ada")).unwrap();
+        let bob = store.create(NewSession::for_user("bob")).unwrap();
+        let anonymous = store.create(NewSession::default()).unwrap();
+        assert!(!store.destroy_user_session("ada", &bob.id()).unwrap());
+        assert!(!store.destroy_user_session("ada", &anonymous.id()).unwrap());
+        assert!(store.get(bob.token().unwrap()).is_ok());
+        assert!(store.destroy_user_session("ada", &ada.id()).unwrap());
+        assert!(!store.destroy_user_session("ada", &ada.id()).unwrap());
+        let err = store.get(ada.token().unwrap()).unwrap_err();
+        assert_eq!(err.end_reason(), Some(EndReason::Logout));
+        assert_eq!(
+            store
+                .destroy_user_session("", &ada.id())
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn revoke_pairs_ends_the_pair_but_not_the_session() {
+        let (store, _) = store();
+        let token = new_token(&store, NewSession::for_user("u"));
+        assert!(!store.revoke_pairs(&token).unwrap());
+        let pair = store.issue_pair(&token).unwrap();
+        assert!(store.revoke_pairs(&token).unwrap());
+        assert!(!store.revoke_pairs(&token).unwrap());
+        assert_eq!(
+            store.refresh(&pair.refresh).unwrap_err().kind(),
+            ErrorKind::Revoked
+        );
+        assert!(store
+            .verify_access(&pair.access)
+            .unwrap_err()
+            .is_not_found());
+        assert_eq!(store.get(&token).unwrap().user(), Some("u"));
+        let again = store.issue_pair(&token).unwrap();
+        store.verify_access(&again.access).unwrap();
+    }
+
+    #[test]
+    fn a_password_change_keeps_only_this_session_under_a_new_token() {
+        let (store, _) = store();
+        let laptop = new_token(&store, NewSession::for_user("ada"));
+        let phone = new_token(&store, NewSession::for_user("ada"));
+        let bobs = new_token(&store, NewSession::for_user("bob"));
+        store.set(&laptop, "cart", "apple").unwrap();
+        let laptop_pair = store.issue_pair(&laptop).unwrap();
+        let phone_pair = store.issue_pair(&phone).unwrap();
+        let renewed = store.revoke_others_and_regenerate(&laptop).unwrap();
+        let fresh = renewed.token().unwrap();
+        assert_ne!(fresh, laptop);
+        assert_eq!(
+            store
+                .get(fresh)
+                .unwrap()
+                .get("cart")
+                .and_then(|v| v.as_str()),
+            Some("apple")
+        );
+        assert_eq!(
+            store.get(&laptop).unwrap_err().end_reason(),
+            Some(EndReason::Rotated)
+        );
+        assert_eq!(
+            store.get(&phone).unwrap_err().end_reason(),
+            Some(EndReason::LogoutEverywhere)
+        );
+        for pair in [&laptop_pair, &phone_pair] {
+            assert!(store.refresh(&pair.refresh).is_err());
+            assert!(store.verify_access(&pair.access).is_err());
+        }
+        assert!(store.get(&bobs).is_ok());
+        assert_eq!(store.sessions_of("ada").unwrap().len(), 1);
+        let anonymous = new_token(&store, NewSession::default());
+        assert_eq!(
+            store
+                .revoke_others_and_regenerate(&anonymous)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+}

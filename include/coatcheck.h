@@ -1137,6 +1137,36 @@ coatcheck_status coatcheck_store_destroy_id(const struct coatcheck_store *store,
                                             bool *out_ended);
 
 /**
+ * Ends the session with id `id` (64 hex digits) only if it belongs to
+ * `user`: for a "your devices" page, where the id comes from the browser
+ * and must never end someone else's session. If `out_ended` is not NULL,
+ * writes whether a session was ended (`false` for another user's session,
+ * an unknown id or an ended session alike). The session then reports
+ * `COATCHECK_REVOKED`, reason `"logout"`.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `user` and `id` are each NULL
+ * or a NUL-terminated string; `out_ended` is NULL or writable.
+ */
+coatcheck_status coatcheck_store_destroy_user_session(const struct coatcheck_store *store,
+                                                      const char *user,
+                                                      const char *id,
+                                                      bool *out_ended);
+
+/**
+ * After a password change: ends every other session of this session's
+ * user, ends every token pair of this one, gives it a new token, all in
+ * one atomic step, and writes it (with the new token: set the cookie
+ * again) to `*out`. `COATCHECK_INVALID_ARGUMENT` for an anonymous session.
+ *
+ * # Safety
+ * As `coatcheck_store_get`.
+ */
+coatcheck_status coatcheck_store_revoke_others_and_regenerate(const struct coatcheck_store *store,
+                                                              const char *token,
+                                                              struct coatcheck_session **out);
+
+/**
  * Writes the session with id `id` (64 hex digits; admin) to `*out`, without
  * marking it used. The session carries no token.
  *
@@ -1256,6 +1286,20 @@ coatcheck_status coatcheck_store_issue_pair(const struct coatcheck_store *store,
 coatcheck_status coatcheck_store_refresh(const struct coatcheck_store *store,
                                          const char *refresh_token,
                                          struct coatcheck_token_pair **out);
+
+/**
+ * Ends every token pair of the session of `token` at once (its access
+ * tokens stop verifying, its refresh token stops refreshing); the session
+ * itself lives on. If `out_revoked` is not NULL, writes whether a pair was
+ * live.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `token` is NULL or a
+ * NUL-terminated string; `out_revoked` is NULL or writable.
+ */
+coatcheck_status coatcheck_store_revoke_pairs(const struct coatcheck_store *store,
+                                              const char *token,
+                                              bool *out_revoked);
 
 /**
  * Checks an access token (signature, expiry, and that its session still

@@ -478,6 +478,24 @@ class Store {
         detail::check(coatcheck_store_verify_csrf(store_, token.c_str(), candidate.c_str(), &ok));
         return ok;
     }
+    /// Ends every token pair of the session; whether one was live.
+    bool revoke_pairs(const std::string &token) {
+        bool revoked = false;
+        detail::check(coatcheck_store_revoke_pairs(store_, token.c_str(), &revoked));
+        return revoked;
+    }
+    /// After a password change: the user's other sessions and this one's
+    /// pairs end; this session gets a new token.
+    Session revoke_others_and_regenerate(const std::string &token) {
+        return session_call(coatcheck_store_revoke_others_and_regenerate, token);
+    }
+    /// Ends session `id` only if it belongs to `user` ("your devices").
+    bool destroy_user_session(const std::string &user, const std::string &id) {
+        bool ended = false;
+        detail::check(
+            coatcheck_store_destroy_user_session(store_, user.c_str(), id.c_str(), &ended));
+        return ended;
+    }
     TokenPair issue_pair(const std::string &token) {
         coatcheck_token_pair *out = nullptr;
         detail::check(coatcheck_store_issue_pair(store_, token.c_str(), &out));

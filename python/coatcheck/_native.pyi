@@ -468,6 +468,18 @@ class Store:
         ("log out other devices"); how many."""
     def destroy_id(self, id: str) -> bool:
         """Ends the session with this id (admin); whether one was ended."""
+    def destroy_user_session(self, user: str, id: str) -> bool:
+        """Ends the session with this id only if it belongs to ``user``: for
+        a "your devices" page, where the id comes from the browser. False
+        for another user's session, an unknown id or an ended one alike."""
+    def revoke_others_and_regenerate(self, token: str) -> Session:
+        """After a password change: ends every other session of this
+        session's user and every token pair of this one, and gives it a new
+        token (set the cookie again), atomically. ``InvalidArgument`` for
+        an anonymous session."""
+    def revoke_pairs(self, token: str) -> bool:
+        """Ends every token pair of the session of ``token`` (access and
+        refresh tokens); the session lives on. Whether a pair was live."""
     def info(self, id: str) -> Session:
         """The session with this id (admin), without marking it used."""
     def count(self) -> int:

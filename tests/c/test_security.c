@@ -123,11 +123,91 @@ static void a_host_prefixed_cookie_with_a_domain_is_refused(void) {
     CHECK_OK(coatcheck_store_close(&store));
 }
 
+/* Creates a session of `user`; writes its token and id (free both). */
+static void user_session(coatcheck_store *store, const char *user, char **token, char **id) {
+    coatcheck_create_options *options = NULL;
+    coatcheck_session *session = NULL;
+    CHECK_OK(coatcheck_create_options_new(&options));
+    CHECK_OK(coatcheck_create_options_set_user(options, user));
+    CHECK_OK(coatcheck_store_create(store, options, &session));
+    CHECK_OK(coatcheck_session_token(session, token));
+    CHECK_OK(coatcheck_session_id(session, id));
+    coatcheck_session_free(session);
+    coatcheck_create_options_free(options);
+}
+
+static void a_devices_page_cannot_end_another_users_session(void) {
+    coatcheck_store *store = memory_store();
+    char *ada = NULL, *ada_id = NULL, *bob = NULL, *bob_id = NULL;
+    coatcheck_session *got = NULL;
+    bool ended = true;
+    user_session(store, "ada", &ada, &ada_id);
+    user_session(store, "bob", &bob, &bob_id);
+    CHECK_OK(coatcheck_store_destroy_user_session(store, "ada", bob_id, &ended));
+    CHECK(!ended);
+    CHECK_OK(coatcheck_store_get(store, bob, &got));
+    coatcheck_session_free(got);
+    CHECK_OK(coatcheck_store_destroy_user_session(store, "ada", ada_id, &ended));
+    CHECK(ended);
+    got = NULL;
+    CHECK_STATUS(coatcheck_store_get(store, ada, &got), COATCHECK_REVOKED);
+    CHECK_STATUS(coatcheck_store_destroy_user_session(store, "ada", "nothex", &ended),
+                 COATCHECK_INVALID_ARGUMENT);
+    coatcheck_string_free(ada);
+    coatcheck_string_free(ada_id);
+    coatcheck_string_free(bob);
+    coatcheck_string_free(bob_id);
+    CHECK_OK(coatcheck_store_close(&store));
+}
+
+static void a_password_change_keeps_only_this_session_and_revoke_pairs_ends_pairs(void) {
+    coatcheck_store *store = memory_store();
+    char *laptop = NULL, *laptop_id = NULL, *phone = NULL, *phone_id = NULL, *fresh = NULL;
+    char *refresh = NULL;
+    coatcheck_session *renewed = NULL, *got = NULL;
+    coatcheck_token_pair *pair = NULL, *next = NULL;
+    bool revoked = false;
+    user_session(store, "ada", &laptop, &laptop_id);
+    user_session(store, "ada", &phone, &phone_id);
+
+    CHECK_OK(coatcheck_store_issue_pair(store, phone, &pair));
+    CHECK_OK(coatcheck_token_pair_refresh(pair, &refresh));
+    CHECK_OK(coatcheck_store_revoke_pairs(store, phone, &revoked));
+    CHECK(revoked);
+    CHECK_STATUS(coatcheck_store_refresh(store, refresh, &next), COATCHECK_REVOKED);
+    CHECK_OK(coatcheck_store_get(store, phone, &got));
+    coatcheck_session_free(got);
+    got = NULL;
+
+    CHECK_OK(coatcheck_store_revoke_others_and_regenerate(store, laptop, &renewed));
+    CHECK_OK(coatcheck_session_token(renewed, &fresh));
+    CHECK(fresh != NULL && strcmp(fresh, laptop) != 0);
+    CHECK_OK(coatcheck_store_get(store, fresh, &got));
+    coatcheck_session_free(got);
+    got = NULL;
+    CHECK_STATUS(coatcheck_store_get(store, phone, &got), COATCHECK_REVOKED);
+    CHECK_STR(coatcheck_last_error_reason(), "logout_everywhere");
+    CHECK_STATUS(coatcheck_store_get(store, laptop, &got), COATCHECK_REVOKED);
+    CHECK_STR(coatcheck_last_error_reason(), "rotated");
+
+    coatcheck_session_free(renewed);
+    coatcheck_token_pair_free(pair);
+    coatcheck_string_free(refresh);
+    coatcheck_string_free(fresh);
+    coatcheck_string_free(laptop);
+    coatcheck_string_free(laptop_id);
+    coatcheck_string_free(phone);
+    coatcheck_string_free(phone_id);
+    CHECK_OK(coatcheck_store_close(&store));
+}
+
 int main(void) {
     RUN(login_ends_a_pair_issued_before_it);
     RUN(an_expired_access_token_has_its_own_status);
     RUN(a_missing_header_is_no_token_and_odd_bytes_elsewhere_are_ignored);
     RUN(cookie_candidates_list_every_session_cookie);
     RUN(a_host_prefixed_cookie_with_a_domain_is_refused);
+    RUN(a_devices_page_cannot_end_another_users_session);
+    RUN(a_password_change_keeps_only_this_session_and_revoke_pairs_ends_pairs);
     return finish("test_security");
 }

@@ -110,3 +110,36 @@ def test_short_cookie_keys_are_refused() -> None:
 
     with pytest.raises(coatcheck.InvalidArgument, match="32 bytes"):
         CookieConfig(signed=True, keys=[b"k"])
+
+
+def test_a_devices_page_cannot_end_another_users_session(store: coatcheck.Store) -> None:
+    ada = store.create(user="ada")
+    bob = store.create(user="bob")
+    assert not store.destroy_user_session("ada", bob.id)
+    assert bob.token is not None and store.get(bob.token).user == "bob"
+    assert store.destroy_user_session("ada", ada.id)
+    assert ada.token is not None
+    with pytest.raises(coatcheck.SessionRevoked) as info:
+        store.get(ada.token)
+    assert info.value.reason == "logout"
+
+
+def test_a_password_change_keeps_only_this_session(store: coatcheck.Store) -> None:
+    laptop = store.create(user="ada").token
+    phone = store.create(user="ada").token
+    assert laptop is not None and phone is not None
+    pair = store.issue_pair(phone)
+    assert store.revoke_pairs(phone) is True
+    assert store.revoke_pairs(phone) is False
+    with pytest.raises(coatcheck.SessionRevoked):
+        store.refresh(pair.refresh)
+    renewed = store.revoke_others_and_regenerate(laptop)
+    assert renewed.token is not None and renewed.token != laptop
+    assert store.get(renewed.token).user == "ada"
+    with pytest.raises(coatcheck.SessionRevoked) as info:
+        store.get(phone)
+    assert info.value.reason == "logout_everywhere"
+    anonymous = store.create().token
+    assert anonymous is not None
+    with pytest.raises(coatcheck.InvalidArgument):
+        store.revoke_others_and_regenerate(anonymous)

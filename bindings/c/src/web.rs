@@ -8,8 +8,8 @@ use engine::{Store, TokenPair};
 
 use crate::error::Failure;
 use crate::ffi::{
-    c_string, free_handle, handle, handle_mut, header_arg, into_handle, opt_c_string, opt_str_arg,
-    out_ptr, run_quietly, str_arg,
+    c_string, free_handle, handle, handle_mut, header_arg, into_handle, opt_c_string, opt_out_ptr,
+    opt_str_arg, out_ptr, run_quietly, str_arg,
 };
 use crate::session::coatcheck_session;
 use crate::status::coatcheck_status;
@@ -156,6 +156,35 @@ pub unsafe extern "C" fn coatcheck_store_refresh(
 ) -> coatcheck_status {
     // SAFETY: forwarded from this function's contract.
     unsafe { pair_call(store, refresh_token, "refresh_token", out, Store::refresh) }
+}
+
+/// Ends every token pair of the session of `token` at once (its access
+/// tokens stop verifying, its refresh token stops refreshing); the session
+/// itself lives on. If `out_revoked` is not NULL, writes whether a pair was
+/// live.
+///
+/// # Safety
+/// `store` is NULL or a live store handle; `token` is NULL or a
+/// NUL-terminated string; `out_revoked` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_store_revoke_pairs(
+    store: *const coatcheck_store,
+    token: *const c_char,
+    out_revoked: *mut bool,
+) -> coatcheck_status {
+    // SAFETY: `out_revoked` is NULL or writable (this function's contract).
+    let out = unsafe { opt_out_ptr(out_revoked, false) };
+    ffi_boundary!({
+        // SAFETY: `store` is NULL or live (this function's contract).
+        let store = unsafe { handle(store, "store") }?;
+        // SAFETY: `token` is NULL or NUL-terminated (this function's contract).
+        let token = unsafe { str_arg(token, "token") }?;
+        let revoked = store.store.revoke_pairs(token)?;
+        if let Some(out) = out {
+            *out = revoked;
+        }
+        Ok(())
+    })
 }
 
 /// Checks an access token (signature, expiry, and that its session still

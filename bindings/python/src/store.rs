@@ -589,6 +589,33 @@ impl PyStore {
         py.detach(|| store.destroy_id(&id)).py_err()
     }
 
+    /// Ends the session with this id only if it belongs to `user` ("your devices" pages).
+    fn destroy_user_session(&self, py: Python<'_>, user: PyBackedStr, id: &str) -> PyResult<bool> {
+        let id = session_id(id)?;
+        let store = &self.store;
+        py.detach(|| store.destroy_user_session(&user, &id))
+            .py_err()
+    }
+
+    /// After a password change: ends the user's other sessions and this one's pairs, and gives
+    /// this session a new token.
+    fn revoke_others_and_regenerate(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+    ) -> PyResult<PySession> {
+        let store = &self.store;
+        py.detach(|| store.revoke_others_and_regenerate(&token))
+            .py_err()
+            .map(PySession::new)
+    }
+
+    /// Ends every token pair of the session of `token`; whether one was live.
+    fn revoke_pairs(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<bool> {
+        let store = &self.store;
+        py.detach(|| store.revoke_pairs(&token)).py_err()
+    }
+
     /// The session with this id (admin), without marking it used.
     fn info(&self, py: Python<'_>, id: &str) -> PyResult<PySession> {
         let id = session_id(id)?;

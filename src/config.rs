@@ -101,6 +101,10 @@ pub struct Config {
     /// [`Durability::Periodic`] is refused. See the crate's "Deploying"
     /// notes for what it costs.
     pub shared: bool,
+    /// The session events hook (default none): told of sessions created,
+    /// signed in, rotated, ended, stolen and evicted, after each commit, on
+    /// a thread of its own. See [`SessionEvent`](crate::SessionEvent).
+    pub on_event: Option<crate::events::EventHook>,
 }
 
 impl Default for Config {
@@ -129,6 +133,7 @@ impl Default for Config {
             access_key: None,
             clock: Arc::new(SystemClock),
             shared: false,
+            on_event: None,
         }
     }
 }
@@ -192,6 +197,15 @@ impl Config {
     /// Sets [`Config::token_prefix`].
     pub fn token_prefix(mut self, prefix: impl Into<String>) -> Config {
         self.token_prefix = prefix.into();
+        self
+    }
+
+    /// Sets [`Config::on_event`]: `hook` is told of every session event.
+    pub fn on_event(
+        mut self,
+        hook: impl Fn(&crate::SessionEvent) + Send + Sync + 'static,
+    ) -> Config {
+        self.on_event = Some(crate::events::EventHook::new(hook));
         self
     }
 
@@ -306,6 +320,7 @@ impl fmt::Debug for Config {
             .field("refresh_ttl", &self.refresh_ttl)
             .field("refresh_grace", &self.refresh_grace)
             .field("shared", &self.shared)
+            .field("on_event", &self.on_event)
             .field(
                 "access_key",
                 &self.access_key.as_ref().map(|_| "<redacted>"),

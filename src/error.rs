@@ -96,6 +96,9 @@ pub enum EndReason {
     Rotated,
     /// Ended by an administrator through `destroy_id`.
     Admin,
+    /// The session is bound to its client ([`Config::binding`](crate::Config::binding))
+    /// and was presented with another user agent or IP prefix.
+    BindingMismatch,
 }
 
 impl EndReason {
@@ -108,6 +111,7 @@ impl EndReason {
             EndReason::Theft => "theft",
             EndReason::Rotated => "rotated",
             EndReason::Admin => "admin",
+            EndReason::BindingMismatch => "binding_mismatch",
         }
     }
 }
@@ -341,6 +345,10 @@ impl Error {
                     }
                     EndReason::Rotated => "its token was replaced by regenerate or login",
                     EndReason::Admin => "an administrator ended it",
+                    EndReason::BindingMismatch => {
+                        "it is bound to its client and was presented with another user agent or \
+                         IP address prefix"
+                    }
                 };
                 write!(f, "the session was revoked ({reason}): {why}")
             }

@@ -95,6 +95,8 @@ pub struct Stats {
     pub cache_hits: u64,
     /// Reads that went to storage.
     pub cache_misses: u64,
+    /// Session events dropped because the hook's queue was full.
+    pub events_dropped: u64,
 }
 
 /// What a change did to the session, decided by the change itself.
@@ -115,6 +117,8 @@ pub(crate) struct Inner {
     /// HMAC-SHA256 keyed with the access key, ready to clone (the key's
     /// pads are hashed once, not on every token).
     pub(crate) access_mac: hmac::Hmac<sha2::Sha256>,
+    /// Where committed session events go, if the config has a hook.
+    pub(crate) events: Option<crate::events::Dispatcher>,
     path: Option<std::path::PathBuf>,
     owner_pid: u32,
     fork_generation: u64,
@@ -176,7 +180,9 @@ impl Store {
             _ => None,
         };
         let sweep_every = config.sweep_interval;
+        let events = config.on_event.clone().map(crate::events::Dispatcher::new);
         let inner = Arc::new(Inner {
+            events,
             config,
             tokens,
             storage,
@@ -640,6 +646,7 @@ impl Store {
                 sessions_swept: self.inner.swept.load(Ordering::Relaxed),
                 cache_hits: c.cache_hits,
                 cache_misses: c.cache_misses,
+                events_dropped: self.inner.events.as_ref().map_or(0, |e| e.dropped()),
             })
         })()
         .map_err(|e| e.during("stats"))
@@ -713,14 +720,34 @@ impl Inner {
         let slot = Arc::new(Mutex::new(None));
         let out = slot.clone();
         let inner = self.clone();
-        self.storage.write(
+        let emitted = Arc::new(Mutex::new(Vec::new()));
+        let events = emitted.clone();
+        let written = self.storage.write(
             Box::new(move |view| {
-                let value = f(&inner, view)?;
-                *out.lock() = Some(value);
+                let (value, happened) =
+                    crate::events::collect(inner.events.is_some(), || f(&inner, view));
+                *events.lock() = happened;
+                *out.lock() = Some(value?);
                 Ok(())
             }),
             durable,
-        )?;
+        );
+        if let Some(dispatcher) = &self.events {
+            // A job's own refusal (`TokenReuse` after revoking a stolen
+            // session) still commits its writes; a storage failure does not.
+            let committed = match &written {
+                Ok(()) => true,
+                Err(e) => !matches!(
+                    e.kind(),
+                    crate::ErrorKind::Storage | crate::ErrorKind::Io | crate::ErrorKind::Corrupt
+                ),
+            };
+            let happened = std::mem::take(&mut *emitted.lock());
+            if committed && !happened.is_empty() {
+                dispatcher.send(happened);
+            }
+        }
+        written?;
         let value = slot.lock().take();
         value.ok_or_else(|| Error::storage("internal error: a write finished without a result"))
     }
@@ -1034,6 +1061,10 @@ impl Inner {
             live.expires_at = inner.expiry(&live, now);
             let user = live.user.clone();
             let stored = inner.commit_live(view, id, live, now)?;
+            crate::events::emit(|| crate::SessionEvent::Created {
+                id,
+                user: user.as_deref().map(str::to_owned),
+            });
             let session = inner.view(id, &stored, now, stored.expires_at, Some(token));
             if let Some(user) = user {
                 crate::user_index::enforce_limit(inner, view, &user, &id, now)?;
@@ -1111,6 +1142,17 @@ impl Inner {
                 id
             }
         };
+        crate::events::emit(|| match user {
+            Some(user) => crate::SessionEvent::Login {
+                id: target,
+                previous_id: id,
+                user: user.to_owned(),
+            },
+            None => crate::SessionEvent::Rotated {
+                id: target,
+                previous_id: id,
+            },
+        });
         if let Some(user) = user {
             crate::user_index::enforce_limit(self, view, user, &target, now)?;
         }
@@ -1141,6 +1183,11 @@ impl Inner {
             return Ok(false);
         };
         let (_, expires_at) = self.effective(&id, live);
+        if expires_at > now {
+            crate::events::emit(|| {
+                crate::SessionEvent::end(id, live.user.as_deref().map(str::to_owned), reason)
+            });
+        }
         if expires_at <= now {
             // Expired already: nothing to tell apart later, just remove it.
             view.delete(&id)?;

@@ -440,3 +440,143 @@ mod hardening {
         );
     }
 }
+
+mod events {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use coatcheck::{Config, EndReason, NewSession, SessionEvent, EVENT_QUEUE};
+
+    use super::common::memory_store;
+
+    fn recording(config: Config) -> (coatcheck::Store, mpsc::Receiver<SessionEvent>) {
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let (store, _) = memory_store(config.on_event(move |e: &SessionEvent| {
+            let _ = tx.lock().unwrap().send(e.clone());
+        }));
+        (store, rx)
+    }
+
+    fn next(rx: &mpsc::Receiver<SessionEvent>) -> SessionEvent {
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("an event within 10 s")
+    }
+
+    #[test]
+    fn the_hook_hears_every_kind_of_event_and_never_a_token() {
+        let (store, rx) = recording(Config::default().max_sessions_per_user(Some(1)));
+        let anonymous = store.create(NewSession::default()).unwrap();
+        let token = anonymous.token().unwrap().to_owned();
+        assert_eq!(
+            next(&rx),
+            SessionEvent::Created {
+                id: anonymous.id(),
+                user: None
+            }
+        );
+        let signed_in = store.login(&token, "ada").unwrap();
+        assert_eq!(
+            next(&rx),
+            SessionEvent::Login {
+                id: signed_in.id(),
+                previous_id: anonymous.id(),
+                user: "ada".into()
+            }
+        );
+        let rotated = store.regenerate(signed_in.token().unwrap()).unwrap();
+        assert_eq!(
+            next(&rx),
+            SessionEvent::Rotated {
+                id: rotated.id(),
+                previous_id: signed_in.id()
+            }
+        );
+        // A second session of ada evicts the first (max 1).
+        let phone = store.create(NewSession::for_user("ada")).unwrap();
+        let mut seen = vec![next(&rx), next(&rx)];
+        seen.sort_by_key(|e| e.kind());
+        assert_eq!(
+            seen,
+            vec![
+                SessionEvent::Created {
+                    id: phone.id(),
+                    user: Some("ada".into())
+                },
+                SessionEvent::Evicted {
+                    id: rotated.id(),
+                    user: Some("ada".into())
+                },
+            ]
+        );
+        let pair = store.issue_pair(phone.token().unwrap()).unwrap();
+        store.refresh(&pair.refresh).unwrap();
+        assert!(store.refresh(&pair.refresh).is_ok()); // within grace: no event
+        let (store2, rx2) = recording(Config::default().refresh_grace(Duration::ZERO));
+        let t = store2.create(NewSession::for_user("bob")).unwrap();
+        next(&rx2);
+        let p = store2.issue_pair(t.token().unwrap()).unwrap();
+        store2.refresh(&p.refresh).unwrap();
+        assert!(store2.refresh(&p.refresh).is_err());
+        assert_eq!(
+            next(&rx2),
+            SessionEvent::Theft {
+                id: t.id(),
+                user: Some("bob".into())
+            }
+        );
+        assert!(store.logout(phone.token().unwrap()).unwrap());
+        let ended = next(&rx);
+        assert_eq!(
+            ended,
+            SessionEvent::Ended {
+                id: phone.id(),
+                user: Some("ada".into()),
+                reason: EndReason::Logout
+            }
+        );
+        let json = ended.to_json();
+        assert!(json.contains(r#""reason":"logout""#), "{json}");
+        for secret in [
+            token.as_str(),
+            signed_in.token().unwrap(),
+            phone.token().unwrap(),
+            pair.refresh.as_str(),
+        ] {
+            assert!(!json.contains(secret));
+            assert!(!format!("{ended:?}").contains(secret));
+        }
+        // A refused call emits nothing.
+        assert!(store.login(&token, "eve").is_err());
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+    }
+
+    #[test]
+    fn a_stuck_or_panicking_hook_never_stalls_the_store() {
+        let (release, gate) = mpsc::channel::<()>();
+        let gate = Mutex::new(gate);
+        let calls = Arc::new(Mutex::new(0usize));
+        let counted = calls.clone();
+        let (store, _) = memory_store(Config::default().on_event(move |_: &SessionEvent| {
+            let first = {
+                let mut n = counted.lock().unwrap();
+                *n += 1;
+                *n == 1
+            };
+            if first {
+                // Stuck until the test lets go, then fails.
+                let _ = gate.lock().unwrap().recv();
+                panic!("a failing hook");
+            }
+        }));
+        for _ in 0..EVENT_QUEUE + 100 {
+            store.create(NewSession::default()).unwrap();
+        }
+        assert!(store.stats().unwrap().events_dropped >= 99);
+        release.send(()).unwrap();
+        // The hook's panic did not break the store either.
+        store.create(NewSession::for_user("u")).unwrap();
+        assert_eq!(store.count().unwrap(), EVENT_QUEUE as u64 + 101);
+    }
+}

@@ -109,6 +109,17 @@ typedef struct coatcheck_token_pair coatcheck_token_pair;
 typedef int32_t coatcheck_status;
 
 /**
+ * A session events hook: called with one event as a line of JSON (keys
+ * `kind` — `created`, `login`, `rotated`, `ended`, `theft`, `evicted`,
+ * `binding_mismatch` —, `id`, and where they apply `previous_id`, `user`,
+ * `reason`) and the `user_data` given to `coatcheck_options_set_event_hook`.
+ * It runs on a thread of coatcheck's, after the change is committed; the
+ * JSON text lives only during the call. It never sees a token. A slow hook
+ * does not stall the store: up to 4096 events wait, later ones are dropped.
+ */
+typedef void (*coatcheck_event_hook)(const char *event_json, void *user_data);
+
+/**
  * What the idle timeout counts from (`coatcheck_options_set_ttl_basis`).
  */
 typedef int32_t coatcheck_ttl_basis;
@@ -262,6 +273,22 @@ const char *coatcheck_last_error_message(void);
  * Valid until the next failing coatcheck call on this thread; never free it.
  */
 const char *coatcheck_last_error_reason(void);
+
+/**
+ * Sets the store's session events hook (NULL `hook`: none). The hook is
+ * told of every session created, signed in, rotated, ended (with the
+ * reason), ended as stolen, evicted or ended on a binding mismatch — the
+ * base for audit logs and metrics.
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not used by another thread meanwhile.
+ * `hook`, if not NULL, may be called from another thread until every store
+ * opened with these options is closed; `user_data` must stay valid (and be
+ * usable from that thread) as long.
+ */
+coatcheck_status coatcheck_options_set_event_hook(struct coatcheck_options *options,
+                                                  coatcheck_event_hook hook,
+                                                  void *user_data);
 
 /**
  * Makes options with the defaults of the specification.

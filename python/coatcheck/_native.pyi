@@ -316,6 +316,7 @@ class Store:
         refresh_grace: Duration = timedelta(seconds=10),
         access_key: Optional[bytes] = None,
         clock: Optional[ManualClock] = None,
+        on_event: Optional[Callable[[Dict[str, str]], object]] = None,
     ) -> None:
         """Opens (or creates) the store file at ``path``; ``None``: in memory.
 
@@ -338,6 +339,13 @@ class Store:
         - ``access_ttl``, ``refresh_ttl``, ``refresh_grace``, ``access_key``:
           token pairs (``issue_pair``).
         - ``clock``: a ``ManualClock`` for tests.
+        - ``on_event``: the session events hook, called with a dict (``kind``
+          — ``created``, ``login``, ``rotated``, ``ended``, ``theft``,
+          ``evicted``, ``binding_mismatch`` —, ``id``, and where they apply
+          ``previous_id``, ``user``, ``reason``) after each commit, on a
+          thread of coatcheck's; never a token. A slow hook does not stall
+          the store (up to 4096 events wait, later ones are dropped); its
+          exceptions go to ``sys.unraisablehook``.
 
         Raises ``InvalidArgument`` naming the knob out of range,
         ``StoreLocked``, ``StoreCorrupt`` or ``StoreIOError``.

@@ -1,5 +1,8 @@
 /* Security review findings (issue 11) through the C ABI: each test is named
  * for the behaviour the fix guarantees. */
+#include <pthread.h>
+#include <time.h>
+
 #include "check.h"
 
 static void login_ends_a_pair_issued_before_it(void) {
@@ -201,6 +204,70 @@ static void a_password_change_keeps_only_this_session_and_revoke_pairs_ends_pair
     CHECK_OK(coatcheck_store_close(&store));
 }
 
+/* What the events hook heard: the JSON lines, joined. */
+struct heard {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    char text[4096];
+    int count;
+};
+
+static void record_event(const char *event_json, void *user_data) {
+    struct heard *heard = user_data;
+    pthread_mutex_lock(&heard->lock);
+    strncat(heard->text, event_json, sizeof heard->text - strlen(heard->text) - 2);
+    strcat(heard->text, "\n");
+    heard->count++;
+    pthread_cond_broadcast(&heard->changed);
+    pthread_mutex_unlock(&heard->lock);
+}
+
+/* Waits (at most 10 s, no sleeping) until the hook heard `count` events. */
+static int wait_for_events(struct heard *heard, int count) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&heard->lock);
+    while (heard->count < count &&
+           pthread_cond_timedwait(&heard->changed, &heard->lock, &deadline) == 0) {
+    }
+    int got = heard->count;
+    pthread_mutex_unlock(&heard->lock);
+    return got;
+}
+
+static void the_event_hook_hears_sessions_but_never_a_token(void) {
+    static struct heard heard = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, "", 0};
+    coatcheck_options *options = NULL;
+    coatcheck_store *store = NULL;
+    coatcheck_session *signed_in = NULL;
+    char *fresh = NULL;
+    bool ended = false;
+    CHECK_OK(coatcheck_options_new(&options));
+    CHECK_OK(coatcheck_options_set_sweep_interval_ms(options, 0));
+    CHECK_OK(coatcheck_options_set_event_hook(options, record_event, &heard));
+    CHECK_OK(coatcheck_store_open_in_memory(options, &store));
+    coatcheck_options_free(options);
+
+    char *token = new_token(store);
+    CHECK_OK(coatcheck_store_login(store, token, "ada", &signed_in));
+    CHECK_OK(coatcheck_session_token(signed_in, &fresh));
+    CHECK_OK(coatcheck_store_logout(store, fresh, &ended));
+    CHECK(wait_for_events(&heard, 3) == 3);
+    pthread_mutex_lock(&heard.lock);
+    CHECK_CONTAINS(heard.text, "\"kind\":\"created\"");
+    CHECK_CONTAINS(heard.text, "\"kind\":\"login\"");
+    CHECK_CONTAINS(heard.text, "\"reason\":\"logout\"");
+    CHECK_CONTAINS(heard.text, "\"user\":\"ada\"");
+    CHECK(strstr(heard.text, token) == NULL && strstr(heard.text, fresh) == NULL);
+    pthread_mutex_unlock(&heard.lock);
+
+    coatcheck_session_free(signed_in);
+    coatcheck_string_free(fresh);
+    coatcheck_string_free(token);
+    CHECK_OK(coatcheck_store_close(&store));
+}
+
 int main(void) {
     RUN(login_ends_a_pair_issued_before_it);
     RUN(an_expired_access_token_has_its_own_status);
@@ -209,5 +276,6 @@ int main(void) {
     RUN(a_host_prefixed_cookie_with_a_domain_is_refused);
     RUN(a_devices_page_cannot_end_another_users_session);
     RUN(a_password_change_keeps_only_this_session_and_revoke_pairs_ends_pairs);
+    RUN(the_event_hook_hears_sessions_but_never_a_token);
     return finish("test_security");
 }

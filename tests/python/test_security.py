@@ -143,3 +143,38 @@ def test_a_password_change_keeps_only_this_session(store: coatcheck.Store) -> No
     assert anonymous is not None
     with pytest.raises(coatcheck.InvalidArgument):
         store.revoke_others_and_regenerate(anonymous)
+
+
+def test_the_event_hook_hears_sessions_but_never_a_token(clock: coatcheck.ManualClock) -> None:
+    import queue
+    import sys
+
+    heard: "queue.Queue[dict[str, str]]" = queue.Queue()
+    with coatcheck.Store(clock=clock, sweep_interval=None, on_event=heard.put) as store:
+        s = store.create()
+        assert s.token is not None
+        signed_in = store.login(s.token, "ada")
+        assert signed_in.token is not None
+        store.logout(signed_in.token)
+        events = [heard.get(timeout=10) for _ in range(3)]
+    assert [e["kind"] for e in events] == ["created", "login", "ended"]
+    assert events[1] == {"kind": "login", "id": signed_in.id, "previous_id": s.id, "user": "ada"}
+    assert events[2]["reason"] == "logout"
+    text = repr(events)
+    assert s.token not in text and signed_in.token not in text
+
+    # A failing hook is reported as unraisable and never reaches the store.
+    failures: "queue.Queue[object]" = queue.Queue()
+
+    def broken(event: dict[str, str]) -> None:
+        raise RuntimeError("hook failed")
+
+    old = sys.unraisablehook
+    sys.unraisablehook = lambda info: failures.put(info.exc_value)
+    try:
+        with coatcheck.Store(clock=clock, sweep_interval=None, on_event=broken) as store:
+            t = store.create().token
+            assert t is not None and store.get(t) is not None
+            assert isinstance(failures.get(timeout=10), RuntimeError)
+    finally:
+        sys.unraisablehook = old

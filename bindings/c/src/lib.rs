@@ -25,6 +25,7 @@
 mod ffi;
 
 mod error;
+mod events;
 mod fork;
 mod options;
 mod session;

@@ -124,6 +124,7 @@ impl PyStore {
         refresh_grace=None,
         access_key=None,
         clock=None,
+        on_event=None,
     ),
     // The real defaults (in seconds), for help() and inspect.signature().
     text_signature = "(path=None, *, idle_timeout=1800, absolute_timeout=86400, \
@@ -132,7 +133,7 @@ impl PyStore {
         durability='immediate', cache_capacity=100000, max_sessions_per_user=None, \
         max_value_bytes=65536, token_bytes=32, token_prefix='', token_timestamp=False, \
         regenerate_on_login=True, destroy_when_empty=False, access_ttl=900, \
-        refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None)"
+        refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None, on_event=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -160,6 +161,7 @@ impl PyStore {
         refresh_grace: Option<&Bound<'_, PyAny>>,
         access_key: Option<Vec<u8>>,
         clock: Option<PyRef<'_, PyManualClock>>,
+        on_event: Option<Py<PyAny>>,
     ) -> PyResult<PyStore> {
         let mut c = Config::default();
         if let Some(d) = opt_duration(idle_timeout, "idle_timeout")? {
@@ -213,6 +215,9 @@ impl PyStore {
         c.access_key = access_key;
         if let Some(clock) = clock {
             c = c.clock(clock.inner.clone());
+        }
+        if let Some(hook) = on_event {
+            c = c.on_event(move |event| crate::events::deliver(&hook, event));
         }
         let shown = path.as_ref().map(|p| p.display().to_string());
         let store = py

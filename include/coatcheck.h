@@ -406,7 +406,8 @@ coatcheck_status coatcheck_options_set_cache_capacity(struct coatcheck_options *
 
 /**
  * Sets the most live sessions a user may have; creating or logging in
- * beyond it evicts the least recently used. 0 means no limit (the default).
+ * beyond it evicts the least recently used. The default is 100, so that one
+ * user cannot grow an unbounded list; 0 means no limit.
  *
  * # Safety
  * `options` is NULL or a live handle, not used by another thread meanwhile.
@@ -1551,8 +1552,9 @@ coatcheck_status coatcheck_http_csrf_cookie(const struct coatcheck_cookie_config
 
 /**
  * Writes the session token found in a `Cookie` request header to `*out`
- * (free it with `coatcheck_string_free`), or NULL when the cookie is
- * absent, malformed, oversized, sent twice, or (signed cookies) not signed
+ * (free it with `coatcheck_string_free`): the first of
+ * `coatcheck_http_token_candidates_from_cookie_header`, or NULL when the
+ * cookie is absent, malformed, oversized, or (signed cookies) not signed
  * by any of the keys. Not finding a token is `COATCHECK_OK`; so is a NULL
  * `header` (what `getenv("HTTP_COOKIE")` returns without cookies). Bytes
  * that are not UTF-8 in other cookies are ignored.

@@ -8,6 +8,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::lifetime::{Lifetime, TtlBasis};
 
+/// The default of [`Config::max_sessions_per_user`].
+pub const DEFAULT_MAX_SESSIONS_PER_USER: usize = 100;
+
 /// When a change is on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -63,7 +66,10 @@ pub struct Config {
     /// How many sessions the read cache holds (default 100,000; 0 disables it).
     pub cache_capacity: usize,
     /// At most this many live sessions per user; `login`/`create` evict the
-    /// least recently used beyond it (default: no limit).
+    /// least recently used beyond it (default
+    /// [`DEFAULT_MAX_SESSIONS_PER_USER`], 100, so that one user cannot grow
+    /// the per-user index — which "your devices" pages and logins read —
+    /// without limit; `None` means no limit).
     pub max_sessions_per_user: Option<usize>,
     /// The largest a session's data and flash may be, encoded (default 64 KiB).
     pub max_value_bytes: usize,
@@ -120,7 +126,7 @@ impl Default for Config {
             sweep_batch: 1000,
             durability: Durability::Immediate,
             cache_capacity: 100_000,
-            max_sessions_per_user: None,
+            max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),
             max_value_bytes: 64 * 1024,
             token_bytes: 32,
             token_prefix: String::new(),

@@ -2,8 +2,7 @@
 //! from `Cookie` and `Authorization` headers.
 //!
 //! Everything here is a pure function of its input: parsers never panic,
-//! and absent, malformed, oversized, duplicated or wrongly signed input
-//! gives `None`.
+//! and absent, malformed, oversized or wrongly signed input gives `None`.
 //!
 //! # Signed cookies
 //!

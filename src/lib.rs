@@ -77,7 +77,7 @@ mod value;
 mod writer;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use config::{Config, Durability};
+pub use config::{Config, Durability, DEFAULT_MAX_SESSIONS_PER_USER};
 pub use error::{EndReason, Error, ErrorKind, Result};
 pub use events::{EventHook, SessionEvent, EVENT_QUEUE};
 pub use lifetime::{Lifetime, TtlBasis};

@@ -580,3 +580,31 @@ mod events {
         assert_eq!(store.count().unwrap(), EVENT_QUEUE as u64 + 101);
     }
 }
+
+#[test]
+fn one_user_cannot_grow_an_unbounded_session_list_by_default() {
+    let (store, clock) = store();
+    assert_eq!(
+        store.config().max_sessions_per_user,
+        Some(coatcheck::DEFAULT_MAX_SESSIONS_PER_USER)
+    );
+    let first = new_token(&store, NewSession::for_user("u"));
+    for _ in 0..coatcheck::DEFAULT_MAX_SESSIONS_PER_USER {
+        clock.advance(Duration::from_millis(1));
+        new_token(&store, NewSession::for_user("u"));
+    }
+    assert_eq!(
+        store.sessions_of("u").unwrap().len(),
+        coatcheck::DEFAULT_MAX_SESSIONS_PER_USER
+    );
+    assert_revoked(store.get(&first).unwrap_err(), EndReason::Evicted);
+    // None still means no limit.
+    let (unbounded, _) = memory_store(Config::default().max_sessions_per_user(None));
+    for _ in 0..=coatcheck::DEFAULT_MAX_SESSIONS_PER_USER {
+        new_token(&unbounded, NewSession::for_user("u"));
+    }
+    assert_eq!(
+        unbounded.sessions_of("u").unwrap().len(),
+        coatcheck::DEFAULT_MAX_SESSIONS_PER_USER + 1
+    );
+}

@@ -304,7 +304,7 @@ class Store:
         sweep_batch: int = 1000,
         durability: Union[Literal["immediate"], Duration] = "immediate",
         cache_capacity: int = 100_000,
-        max_sessions_per_user: Optional[int] = None,
+        max_sessions_per_user: Optional[int] = 100,
         max_value_bytes: int = 65536,
         token_bytes: int = 32,
         token_prefix: str = "",
@@ -329,7 +329,9 @@ class Store:
           disables it; ``sweep()`` still works); ``sweep_batch`` records per
           sweep transaction.
         - ``cache_capacity``: sessions kept in memory (0 disables the cache).
-        - ``max_sessions_per_user``: evict the least recently used beyond it.
+        - ``max_sessions_per_user``: evict the least recently used beyond it
+          (default 100, so that one user cannot grow an unbounded list;
+          None: no limit).
         - ``max_value_bytes``: the largest a session's data may be, encoded.
         - ``token_bytes``, ``token_prefix`` (such as ``"cc_"``),
           ``token_timestamp``: the shape of new tokens.

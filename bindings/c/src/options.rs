@@ -274,7 +274,8 @@ pub unsafe extern "C" fn coatcheck_options_set_cache_capacity(
 }
 
 /// Sets the most live sessions a user may have; creating or logging in
-/// beyond it evicts the least recently used. 0 means no limit (the default).
+/// beyond it evicts the least recently used. The default is 100, so that one
+/// user cannot grow an unbounded list; 0 means no limit.
 ///
 /// # Safety
 /// `options` is NULL or a live handle, not used by another thread meanwhile.

@@ -636,8 +636,9 @@ pub unsafe extern "C" fn coatcheck_http_csrf_cookie(
 }
 
 /// Writes the session token found in a `Cookie` request header to `*out`
-/// (free it with `coatcheck_string_free`), or NULL when the cookie is
-/// absent, malformed, oversized, sent twice, or (signed cookies) not signed
+/// (free it with `coatcheck_string_free`): the first of
+/// `coatcheck_http_token_candidates_from_cookie_header`, or NULL when the
+/// cookie is absent, malformed, oversized, or (signed cookies) not signed
 /// by any of the keys. Not finding a token is `COATCHECK_OK`; so is a NULL
 /// `header` (what `getenv("HTTP_COOKIE")` returns without cookies). Bytes
 /// that are not UTF-8 in other cookies are ignored.

@@ -112,7 +112,7 @@ impl PyStore {
         sweep_batch=None,
         durability=DurabilityArg(Durability::Immediate),
         cache_capacity=None,
-        max_sessions_per_user=None,
+        max_sessions_per_user=Some(coatcheck::DEFAULT_MAX_SESSIONS_PER_USER),
         max_value_bytes=None,
         token_bytes=None,
         token_prefix=None,
@@ -130,7 +130,7 @@ impl PyStore {
     text_signature = "(path=None, *, idle_timeout=1800, absolute_timeout=86400, \
         remember_idle_timeout=2592000, remember_absolute_timeout=7776000, \
         ttl_basis='last_access', touch_interval=None, sweep_interval=60, sweep_batch=1000, \
-        durability='immediate', cache_capacity=100000, max_sessions_per_user=None, \
+        durability='immediate', cache_capacity=100000, max_sessions_per_user=100, \
         max_value_bytes=65536, token_bytes=32, token_prefix='', token_timestamp=False, \
         regenerate_on_login=True, destroy_when_empty=False, access_ttl=900, \
         refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None, on_event=None)"

@@ -111,6 +111,10 @@ pub struct Config {
     /// signed in, rotated, ended, stolen and evicted, after each commit, on
     /// a thread of its own. See [`SessionEvent`](crate::SessionEvent).
     pub on_event: Option<crate::events::EventHook>,
+    /// Opt-in binding of sessions to their client's user agent and IP
+    /// prefix, checked by [`Store::get_from`](crate::Store::get_from)
+    /// (default: none).
+    pub binding: crate::Binding,
 }
 
 impl Default for Config {
@@ -140,6 +144,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             shared: false,
             on_event: None,
+            binding: crate::Binding::default(),
         }
     }
 }
@@ -198,6 +203,8 @@ impl Config {
         access_key: Option<Vec<u8>>,
         /// Sets [`Config::shared`].
         shared: bool,
+        /// Sets [`Config::binding`].
+        binding: crate::Binding,
     );
 
     /// Sets [`Config::token_prefix`].
@@ -293,6 +300,7 @@ impl Config {
                  exclusively (shared = false)",
             ));
         }
+        self.binding.validate()?;
         if matches!(&self.access_key, Some(key) if key.len() < 32) {
             return Err(Error::invalid_argument(
                 "access_key must be at least 32 bytes",
@@ -327,6 +335,7 @@ impl fmt::Debug for Config {
             .field("refresh_grace", &self.refresh_grace)
             .field("shared", &self.shared)
             .field("on_event", &self.on_event)
+            .field("binding", &self.binding)
             .field(
                 "access_key",
                 &self.access_key.as_ref().map(|_| "<redacted>"),

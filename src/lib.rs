@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod binding;
 mod cache;
 mod clock;
 mod codec;
@@ -76,6 +77,7 @@ mod user_index;
 mod value;
 mod writer;
 
+pub use binding::Binding;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{Config, Durability, DEFAULT_MAX_SESSIONS_PER_USER};
 pub use error::{EndReason, Error, ErrorKind, Result};

@@ -608,3 +608,51 @@ fn one_user_cannot_grow_an_unbounded_session_list_by_default() {
         coatcheck::DEFAULT_MAX_SESSIONS_PER_USER + 1
     );
 }
+
+#[test]
+fn a_bound_session_presented_by_another_client_ends_with_its_own_reason() {
+    use coatcheck::{Binding, Meta};
+    let (store, _) = memory_store(Config::default().binding(Binding {
+        user_agent: true,
+        ipv4_prefix: Some(24),
+        ipv6_prefix: Some(64),
+    }));
+    let client = |ip: &str, ua: &str| Meta {
+        ip: Some(ip.into()),
+        user_agent: Some(ua.into()),
+        label: None,
+    };
+    let token = new_token(
+        &store,
+        NewSession::for_user("u")
+            .ip("203.0.113.7")
+            .user_agent("Firefox"),
+    );
+    assert!(store
+        .get_from(&token, &client("203.0.113.99", "Firefox"))
+        .is_ok());
+    let err = store
+        .get_from(&token, &client("198.51.100.7", "Firefox"))
+        .unwrap_err();
+    assert_revoked(err, EndReason::BindingMismatch);
+    assert_revoked(store.get(&token).unwrap_err(), EndReason::BindingMismatch);
+    // Another session: a different user agent ends it too.
+    let other = new_token(
+        &store,
+        NewSession::for_user("u")
+            .ip("203.0.113.7")
+            .user_agent("Firefox"),
+    );
+    assert_revoked(
+        store
+            .get_from(&other, &client("203.0.113.7", "curl/8"))
+            .unwrap_err(),
+        EndReason::BindingMismatch,
+    );
+    // Without binding, get_from is get.
+    let (plain, _) = common::store();
+    let t = new_token(&plain, NewSession::default().user_agent("Firefox"));
+    assert!(plain
+        .get_from(&t, &client("198.51.100.7", "curl/8"))
+        .is_ok());
+}

@@ -255,6 +255,41 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Binds sessions to their client, as checked by `coatcheck_store_get_from`:
+ * with `user_agent`, the `User-Agent` must stay the one the session was
+ * created with; with `ipv4_prefix_bits` (1..=32) or `ipv6_prefix_bits`
+ * (1..=128), the client's address must stay within that prefix of the
+ * session's `ip`. 0 leaves a part unbound (the default: nothing bound). A
+ * mismatch ends the session (`COATCHECK_REVOKED`, reason
+ * `"binding_mismatch"`).
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not used by another thread meanwhile.
+ */
+coatcheck_status coatcheck_options_set_binding(struct coatcheck_options *options,
+                                               bool user_agent,
+                                               uint8_t ipv4_prefix_bits,
+                                               uint8_t ipv6_prefix_bits);
+
+/**
+ * `coatcheck_store_get` for a request from the client at `ip` with
+ * `user_agent` (each NULL when the request has none, as `getenv` gives
+ * them): with `coatcheck_options_set_binding`, a client that does not
+ * match the session's ends it (`COATCHECK_REVOKED`, reason
+ * `"binding_mismatch"`).
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `token`, `ip` and `user_agent`
+ * are each NULL or a NUL-terminated string; `out` is NULL or writable. On
+ * success `*out` is a new handle, to be freed with `coatcheck_session_free`.
+ */
+coatcheck_status coatcheck_store_get_from(const struct coatcheck_store *store,
+                                          const char *token,
+                                          const char *ip,
+                                          const char *user_agent,
+                                          struct coatcheck_session **out);
+
+/**
  * The message of the last call on this thread that failed, such as
  * `"get: the session expired at 2026-11-29T11:42:05.123Z"`; `""` if none
  * has failed. Messages name the operation and the reason, never a token.

@@ -478,6 +478,13 @@ class Store {
         detail::check(coatcheck_store_verify_csrf(store_, token.c_str(), candidate.c_str(), &ok));
         return ok;
     }
+    /// `get` for a request from `ip` with `user_agent` (nullptr: none):
+    /// with binding, another client ends the session.
+    Session get_from(const std::string &token, const char *ip, const char *user_agent) {
+        coatcheck_session *out = nullptr;
+        detail::check(coatcheck_store_get_from(store_, token.c_str(), ip, user_agent, &out));
+        return Session(out);
+    }
     /// Ends every token pair of the session; whether one was live.
     bool revoke_pairs(const std::string &token) {
         bool revoked = false;

@@ -59,7 +59,8 @@ class SessionRevoked(SessionNotFound):
     """The session was ended on purpose; ``reason`` says why.
 
     ``reason`` is one of ``"logout"``, ``"logout_everywhere"``,
-    ``"evicted"``, ``"theft"``, ``"rotated"`` or ``"admin"``, so that an
+    ``"evicted"``, ``"theft"``, ``"rotated"``, ``"admin"`` or
+    ``"binding_mismatch"``, so that an
     app can tell "you were signed out on another device" from "your
     session timed out".
     """

@@ -317,6 +317,8 @@ class Store:
         access_key: Optional[bytes] = None,
         clock: Optional[ManualClock] = None,
         on_event: Optional[Callable[[Dict[str, str]], object]] = None,
+        bind_user_agent: bool = False,
+        bind_ip_prefix: Optional[Tuple[int, int]] = None,
     ) -> None:
         """Opens (or creates) the store file at ``path``; ``None``: in memory.
 
@@ -348,6 +350,10 @@ class Store:
           thread of coatcheck's; never a token. A slow hook does not stall
           the store (up to 4096 events wait, later ones are dropped); its
           exceptions go to ``sys.unraisablehook``.
+        - ``bind_user_agent``, ``bind_ip_prefix`` (``(ipv4_bits, ipv6_bits)``,
+          such as ``(24, 64)``): opt-in binding of sessions to their client,
+          checked by ``get_from``; a mismatch ends the session
+          (``SessionRevoked``, reason ``"binding_mismatch"``).
 
         Raises ``InvalidArgument`` naming the knob out of range,
         ``StoreLocked``, ``StoreCorrupt`` or ``StoreIOError``.
@@ -378,6 +384,13 @@ class Store:
         Raises ``SessionNotFound`` (or its subclasses ``SessionExpired``,
         ``SessionRevoked``), or ``InvalidToken`` for malformed input.
         """
+    def get_from(
+        self, token: str, *, ip: Optional[str] = None, user_agent: Optional[str] = None
+    ) -> Session:
+        """``get`` for a request from the client at ``ip`` with ``user_agent``:
+        with ``bind_user_agent``/``bind_ip_prefix``, a client that does not
+        match the session's ends it (``SessionRevoked``, reason
+        ``"binding_mismatch"``)."""
     def peek(self, token: str) -> Session:
         """The session of ``token``, without marking it used."""
     def set(self, token: str, key: str, value: Value) -> None:

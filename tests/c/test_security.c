@@ -268,6 +268,35 @@ static void the_event_hook_hears_sessions_but_never_a_token(void) {
     CHECK_OK(coatcheck_store_close(&store));
 }
 
+static void a_bound_session_presented_by_another_client_ends(void) {
+    coatcheck_options *options = NULL;
+    coatcheck_store *store = NULL;
+    coatcheck_create_options *create = NULL;
+    coatcheck_session *session = NULL, *got = NULL;
+    char *token = NULL;
+    CHECK_OK(coatcheck_options_new(&options));
+    CHECK_OK(coatcheck_options_set_sweep_interval_ms(options, 0));
+    CHECK_OK(coatcheck_options_set_binding(options, true, 24, 64));
+    CHECK_OK(coatcheck_store_open_in_memory(options, &store));
+    coatcheck_options_free(options);
+    CHECK_OK(coatcheck_create_options_new(&create));
+    CHECK_OK(coatcheck_create_options_set_meta(create, "203.0.113.7", "Firefox", NULL));
+    CHECK_OK(coatcheck_store_create(store, create, &session));
+    CHECK_OK(coatcheck_session_token(session, &token));
+    CHECK_OK(coatcheck_store_get_from(store, token, "203.0.113.99", "Firefox", &got));
+    coatcheck_session_free(got);
+    got = NULL;
+    /* getenv("HTTP_USER_AGENT") gave NULL: not the bound client. */
+    CHECK_STATUS(coatcheck_store_get_from(store, token, "203.0.113.7", NULL, &got),
+                 COATCHECK_REVOKED);
+    CHECK_STR(coatcheck_last_error_reason(), "binding_mismatch");
+    CHECK_STATUS(coatcheck_store_get(store, token, &got), COATCHECK_REVOKED);
+    coatcheck_create_options_free(create);
+    coatcheck_session_free(session);
+    coatcheck_string_free(token);
+    CHECK_OK(coatcheck_store_close(&store));
+}
+
 int main(void) {
     RUN(login_ends_a_pair_issued_before_it);
     RUN(an_expired_access_token_has_its_own_status);
@@ -277,5 +306,6 @@ int main(void) {
     RUN(a_devices_page_cannot_end_another_users_session);
     RUN(a_password_change_keeps_only_this_session_and_revoke_pairs_ends_pairs);
     RUN(the_event_hook_hears_sessions_but_never_a_token);
+    RUN(a_bound_session_presented_by_another_client_ends);
     return finish("test_security");
 }

@@ -178,3 +178,19 @@ def test_the_event_hook_hears_sessions_but_never_a_token(clock: coatcheck.Manual
             assert isinstance(failures.get(timeout=10), RuntimeError)
     finally:
         sys.unraisablehook = old
+
+
+def test_a_bound_session_presented_by_another_client_ends(clock: coatcheck.ManualClock) -> None:
+    with coatcheck.Store(
+        clock=clock, sweep_interval=None, bind_user_agent=True, bind_ip_prefix=(24, 64)
+    ) as store:
+        t = store.create(user="u", ip="203.0.113.7", user_agent="Firefox").token
+        assert t is not None
+        assert store.get_from(t, ip="203.0.113.99", user_agent="Firefox").user == "u"
+        with pytest.raises(coatcheck.SessionRevoked) as info:
+            store.get_from(t, ip="198.51.100.7", user_agent="Firefox")
+        assert info.value.reason == "binding_mismatch"
+        with pytest.raises(coatcheck.SessionRevoked):
+            store.get(t)
+    with pytest.raises(coatcheck.InvalidArgument, match="ipv4_prefix"):
+        coatcheck.Store(bind_ip_prefix=(33, 64))

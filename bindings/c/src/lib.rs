@@ -24,6 +24,7 @@
 #[macro_use]
 mod ffi;
 
+mod binding;
 mod error;
 mod events;
 mod fork;

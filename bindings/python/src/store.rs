@@ -125,6 +125,8 @@ impl PyStore {
         access_key=None,
         clock=None,
         on_event=None,
+        bind_user_agent=false,
+        bind_ip_prefix=None,
     ),
     // The real defaults (in seconds), for help() and inspect.signature().
     text_signature = "(path=None, *, idle_timeout=1800, absolute_timeout=86400, \
@@ -133,7 +135,8 @@ impl PyStore {
         durability='immediate', cache_capacity=100000, max_sessions_per_user=100, \
         max_value_bytes=65536, token_bytes=32, token_prefix='', token_timestamp=False, \
         regenerate_on_login=True, destroy_when_empty=False, access_ttl=900, \
-        refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None, on_event=None)"
+        refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None, on_event=None, \
+        bind_user_agent=False, bind_ip_prefix=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -162,6 +165,8 @@ impl PyStore {
         access_key: Option<Vec<u8>>,
         clock: Option<PyRef<'_, PyManualClock>>,
         on_event: Option<Py<PyAny>>,
+        bind_user_agent: bool,
+        bind_ip_prefix: Option<(u8, u8)>,
     ) -> PyResult<PyStore> {
         let mut c = Config::default();
         if let Some(d) = opt_duration(idle_timeout, "idle_timeout")? {
@@ -216,6 +221,11 @@ impl PyStore {
         if let Some(clock) = clock {
             c = c.clock(clock.inner.clone());
         }
+        c.binding = coatcheck::Binding {
+            user_agent: bind_user_agent,
+            ipv4_prefix: bind_ip_prefix.map(|(v4, _)| v4),
+            ipv6_prefix: bind_ip_prefix.map(|(_, v6)| v6),
+        };
         if let Some(hook) = on_event {
             c = c.on_event(move |event| crate::events::deliver(&hook, event));
         }
@@ -285,6 +295,27 @@ impl PyStore {
     fn get(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.get(&token)).py_err().map(PySession::new)
+    }
+
+    /// `get` for a request from the client at `ip` with `user_agent`: with binding, a client
+    /// that does not match the session's ends it (SessionRevoked, "binding_mismatch").
+    #[pyo3(signature = (token, *, ip=None, user_agent=None))]
+    fn get_from(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> PyResult<PySession> {
+        let store = &self.store;
+        let client = coatcheck::Meta {
+            ip,
+            user_agent,
+            label: None,
+        };
+        py.detach(|| store.get_from(&token, &client))
+            .py_err()
+            .map(PySession::new)
     }
 
     /// The session of `token`, without marking it used.

@@ -563,6 +563,20 @@ coatcheck_status coatcheck_options_set_manual_clock_ms(struct coatcheck_options 
                                                        int64_t start_ms);
 
 /**
+ * Adds an older access key (at least 32 bytes), accepted to verify access
+ * tokens but never used to sign: to rotate, set the new key with
+ * `coatcheck_options_set_access_key` and add the old one here until the
+ * last token it signed has expired. Tokens name their key (`kid`).
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not used by another thread meanwhile;
+ * `key` is NULL or points to `len` readable bytes.
+ */
+coatcheck_status coatcheck_options_add_retired_access_key(struct coatcheck_options *options,
+                                                          const uint8_t *key,
+                                                          size_t len);
+
+/**
  * Frees a session. NULL is a no-op.
  *
  * # Safety

@@ -98,6 +98,12 @@ pub struct Config {
     /// process, so that access tokens die with the process and clients
     /// refresh; it is never written to the store file.
     pub access_key: Option<Vec<u8>>,
+    /// Older access keys, accepted but never used to sign (default none):
+    /// rotate a key by making the new one `access_key` and the old one a
+    /// retired key until the last token it signed has expired (`access_ttl`).
+    /// Each token names its key in the JWT header (`kid`). At least 32 bytes
+    /// each.
+    pub retired_access_keys: Vec<Vec<u8>>,
     /// Where the store reads the time (default: the system clock).
     pub clock: Arc<dyn Clock>,
     /// Shared mode (default false: exclusive). Several processes of one
@@ -141,6 +147,7 @@ impl Default for Config {
             refresh_ttl: Duration::from_secs(30 * 86_400),
             refresh_grace: Duration::from_secs(10),
             access_key: None,
+            retired_access_keys: Vec::new(),
             clock: Arc::new(SystemClock),
             shared: false,
             on_event: None,
@@ -201,6 +208,8 @@ impl Config {
         refresh_grace: Duration,
         /// Sets [`Config::access_key`].
         access_key: Option<Vec<u8>>,
+        /// Sets [`Config::retired_access_keys`].
+        retired_access_keys: Vec<Vec<u8>>,
         /// Sets [`Config::shared`].
         shared: bool,
         /// Sets [`Config::binding`].
@@ -306,6 +315,11 @@ impl Config {
                 "access_key must be at least 32 bytes",
             ));
         }
+        if self.retired_access_keys.iter().any(|key| key.len() < 32) {
+            return Err(Error::invalid_argument(
+                "retired_access_keys must each be at least 32 bytes",
+            ));
+        }
         Ok(())
     }
 }
@@ -339,6 +353,10 @@ impl fmt::Debug for Config {
             .field(
                 "access_key",
                 &self.access_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "retired_access_keys",
+                &format_args!("<{} redacted>", self.retired_access_keys.len()),
             )
             .finish_non_exhaustive()
     }

@@ -58,8 +58,32 @@ use crate::token::{fill_random, SessionId, Token};
 
 /// The longest access token accepted.
 const MAX_ACCESS_CHARS: usize = 4096;
-/// The one JWT header we issue and accept: `{"alg":"HS256","typ":"JWT"}`.
-const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+/// A key that signs or verifies access tokens, with its id (the JWT
+/// header's `kid`): base64url of 6 bytes of SHA-256 over a label and the
+/// key, which names the key without revealing anything of it.
+pub(crate) struct AccessKey {
+    kid: String,
+    mac: hmac::Hmac<Sha256>,
+}
+
+impl AccessKey {
+    pub(crate) fn new(key: &[u8]) -> Result<AccessKey> {
+        let mut hasher = Sha256::new();
+        hasher.update(b"coatcheck access key id\0");
+        hasher.update(key);
+        let digest = hasher.finalize();
+        Ok(AccessKey {
+            kid: URL_SAFE_NO_PAD.encode(&digest[..6]),
+            mac: <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key)
+                .map_err(|_| Error::invalid_argument("access_key cannot be used as an HMAC key"))?,
+        })
+    }
+}
+
+/// The JWT header we issue: HS256, and the id of the signing key.
+fn header_json(kid: &str) -> String {
+    format!(r#"{{"alg":"HS256","typ":"JWT","kid":"{kid}"}}"#)
+}
 
 /// An access token and a refresh token, from [`Store::issue_pair`] or
 /// [`Store::refresh`]. `Debug` hides both tokens.
@@ -130,10 +154,14 @@ fn sign_access(
     let claims = serde_json::to_vec(&claims)
         .map_err(|e| Error::storage(format!("could not encode access token claims: {e}")))?;
     let mut token = String::with_capacity(256);
-    URL_SAFE_NO_PAD.encode_string(HEADER_JSON, &mut token);
+    let signing = inner
+        .access_keys
+        .first()
+        .ok_or_else(|| Error::storage("internal error: no access signing key"))?;
+    URL_SAFE_NO_PAD.encode_string(header_json(&signing.kid), &mut token);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(claims, &mut token);
-    let mut signer = inner.access_mac.clone();
+    let mut signer = signing.mac.clone();
     signer.update(token.as_bytes());
     let signature = signer.finalize().into_bytes();
     token.push('.');
@@ -232,7 +260,8 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<(SessionI
     let header_ok = header_value.as_object().is_some_and(|h| {
         h.get("alg").and_then(|a| a.as_str()) == Some("HS256")
             && h.get("typ").is_none_or(|t| t.as_str() == Some("JWT"))
-            && h.keys().all(|k| k == "alg" || k == "typ")
+            && h.get("kid").is_none_or(|k| k.is_string())
+            && h.keys().all(|k| k == "alg" || k == "typ" || k == "kid")
     });
     if !header_ok {
         return Err(Error::invalid_token(
@@ -243,11 +272,23 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<(SessionI
         .decode(signature)
         .map_err(|_| Error::invalid_token("the access token signature is not base64url"))?;
     let signed_len = header.len() + 1 + claims.len();
-    let mut verifier = inner.access_mac.clone();
-    verifier.update(&access.as_bytes()[..signed_len]);
-    verifier
-        .verify_slice(&signature)
-        .map_err(|_| Error::invalid_token("the access token signature does not verify"))?;
+    // With a `kid`, the key it names; without (tokens from before key ids),
+    // any key of the store.
+    let kid = header_value.get("kid").and_then(|k| k.as_str());
+    let verified = inner
+        .access_keys
+        .iter()
+        .filter(|key| kid.is_none_or(|kid| kid == key.kid))
+        .any(|key| {
+            let mut verifier = key.mac.clone();
+            verifier.update(&access.as_bytes()[..signed_len]);
+            verifier.verify_slice(&signature).is_ok()
+        });
+    if !verified {
+        return Err(Error::invalid_token(
+            "the access token signature does not verify with any access key of this store",
+        ));
+    }
     let claims: Claims = URL_SAFE_NO_PAD
         .decode(claims)
         .ok()
@@ -513,10 +554,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_is_the_standard_hs256_header() {
-        let v: serde_json::Value = serde_json::from_str(HEADER_JSON).unwrap();
+    fn header_is_the_standard_hs256_header_with_a_key_id() {
+        let key = AccessKey::new(&[7u8; 32]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&header_json(&key.kid)).unwrap();
         assert_eq!(v["alg"], "HS256");
         assert_eq!(v["typ"], "JWT");
+        assert_eq!(v["kid"].as_str().unwrap().len(), 8);
+        assert_ne!(key.kid, AccessKey::new(&[8u8; 32]).unwrap().kid);
     }
 
     #[test]

@@ -114,9 +114,9 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenFormat,
     pub(crate) storage: Box<dyn Storage>,
     pub(crate) touches: Touches,
-    /// HMAC-SHA256 keyed with the access key, ready to clone (the key's
-    /// pads are hashed once, not on every token).
-    pub(crate) access_mac: hmac::Hmac<sha2::Sha256>,
+    /// The access keys, ready to clone (each key's pads are hashed once,
+    /// not on every token): the first signs, any verifies.
+    pub(crate) access_keys: Vec<crate::pairs::AccessKey>,
     /// Where committed session events go, if the config has a hook.
     pub(crate) events: Option<crate::events::Dispatcher>,
     path: Option<std::path::PathBuf>,
@@ -180,6 +180,10 @@ impl Store {
             _ => None,
         };
         let sweep_every = config.sweep_interval;
+        let access_keys = std::iter::once(access_key.as_slice())
+            .chain(config.retired_access_keys.iter().map(Vec::as_slice))
+            .map(crate::pairs::AccessKey::new)
+            .collect::<Result<Vec<_>>>()?;
         let events = config.on_event.clone().map(crate::events::Dispatcher::new);
         let inner = Arc::new(Inner {
             events,
@@ -187,8 +191,7 @@ impl Store {
             tokens,
             storage,
             touches: Touches::new(),
-            access_mac: <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&access_key)
-                .map_err(|_| Error::invalid_argument("access_key cannot be used as an HMAC key"))?,
+            access_keys,
             path,
             owner_pid: std::process::id(),
             fork_generation: crate::fork::generation(),

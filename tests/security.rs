@@ -656,3 +656,64 @@ fn a_bound_session_presented_by_another_client_ends_with_its_own_reason() {
         .get_from(&t, &client("198.51.100.7", "curl/8"))
         .is_ok());
 }
+
+#[test]
+fn access_keys_rotate_sign_with_the_new_verify_with_any() {
+    const OLD: &[u8] = b"old-access-key-0123456789-0123456789";
+    const NEW: &[u8] = b"new-access-key-0123456789-0123456789";
+    use base64::Engine as _;
+    let header = |access: &str| -> serde_json::Value {
+        let part = access.split('.').next().unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
+    let open = |config: Config| {
+        Store::open(&path, config.sweep_interval(None).clock(clock.clone())).unwrap()
+    };
+    let store = open(Config::default().access_key(Some(OLD.to_vec())));
+    let token = new_token(&store, NewSession::for_user("u"));
+    let old_pair = store.issue_pair(&token).unwrap();
+    let old_kid = header(&old_pair.access)["kid"].as_str().unwrap().to_owned();
+    store.close().unwrap();
+    drop(store);
+
+    // Rotate in: sign with NEW, still accept OLD.
+    let store = open(
+        Config::default()
+            .access_key(Some(NEW.to_vec()))
+            .retired_access_keys(vec![OLD.to_vec()]),
+    );
+    assert_eq!(
+        store.verify_access(&old_pair.access).unwrap().user(),
+        Some("u")
+    );
+    let new_pair = store.refresh(&old_pair.refresh).unwrap();
+    let new_kid = header(&new_pair.access)["kid"].as_str().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+    store.verify_access(&new_pair.access).unwrap();
+    store.close().unwrap();
+    drop(store);
+
+    // Rotate out: OLD is gone.
+    let store = open(Config::default().access_key(Some(NEW.to_vec())));
+    store.verify_access(&new_pair.access).unwrap();
+    let err = store.verify_access(&old_pair.access).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidToken, "{err}");
+    assert!(Config::default()
+        .retired_access_keys(vec![b"short".to_vec()])
+        .validate()
+        .is_err());
+    // The refresh successor does not depend on the signing key: a retry
+    // of the spent refresh token after the rotation still gets its pair.
+    assert_eq!(
+        store.refresh(&old_pair.refresh).unwrap().refresh,
+        new_pair.refresh
+    );
+}

@@ -319,6 +319,7 @@ class Store:
         on_event: Optional[Callable[[Dict[str, str]], object]] = None,
         bind_user_agent: bool = False,
         bind_ip_prefix: Optional[Tuple[int, int]] = None,
+        retired_access_keys: Sequence[bytes] = (),
     ) -> None:
         """Opens (or creates) the store file at ``path``; ``None``: in memory.
 
@@ -341,7 +342,9 @@ class Store:
         - ``destroy_when_empty``: an anonymous session whose data and flash
           become empty is removed.
         - ``access_ttl``, ``refresh_ttl``, ``refresh_grace``, ``access_key``:
-          token pairs (``issue_pair``).
+          token pairs (``issue_pair``). ``retired_access_keys``: older keys
+          still accepted, never used to sign (key rotation: the new key is
+          ``access_key``; tokens name their key in the JWT ``kid``).
         - ``clock``: a ``ManualClock`` for tests.
         - ``on_event``: the session events hook, called with a dict (``kind``
           — ``created``, ``login``, ``rotated``, ``ended``, ``theft``,

@@ -297,6 +297,54 @@ static void a_bound_session_presented_by_another_client_ends(void) {
     CHECK_OK(coatcheck_store_close(&store));
 }
 
+/* A store on `path` whose access key is `key`, with `retired` (or NULL) retired. */
+static coatcheck_store *keyed_store(const char *path, const char *key, const char *retired) {
+    coatcheck_options *options = NULL;
+    coatcheck_store *store = NULL;
+    CHECK_OK(coatcheck_options_new(&options));
+    CHECK_OK(coatcheck_options_set_manual_clock_ms(options, 1795952525000));
+    CHECK_OK(coatcheck_options_set_sweep_interval_ms(options, 0));
+    CHECK_OK(coatcheck_options_set_access_key(options, (const uint8_t *)key, strlen(key)));
+    if (retired != NULL)
+        CHECK_OK(coatcheck_options_add_retired_access_key(options, (const uint8_t *)retired,
+                                                          strlen(retired)));
+    CHECK_STATUS(coatcheck_options_add_retired_access_key(options, (const uint8_t *)"short", 5),
+                 COATCHECK_INVALID_ARGUMENT);
+    CHECK_OK(coatcheck_store_open(path, options, &store));
+    coatcheck_options_free(options);
+    return store;
+}
+
+static void access_keys_rotate_sign_with_the_new_verify_with_any(void) {
+    const char *old_key = "old-access-key-0123456789-0123456789";
+    const char *new_key = "new-access-key-0123456789-0123456789";
+    char path[512];
+    temp_store_path(path, sizeof path, "keys");
+    coatcheck_store *store = keyed_store(path, old_key, NULL);
+    char *token = new_token(store);
+    coatcheck_token_pair *pair = NULL;
+    coatcheck_session *got = NULL;
+    char *access = NULL;
+    CHECK_OK(coatcheck_store_issue_pair(store, token, &pair));
+    CHECK_OK(coatcheck_token_pair_access(pair, &access));
+    CHECK_OK(coatcheck_store_close(&store));
+
+    store = keyed_store(path, new_key, old_key);
+    CHECK_OK(coatcheck_store_verify_access(store, access, &got));
+    coatcheck_session_free(got);
+    got = NULL;
+    CHECK_OK(coatcheck_store_close(&store));
+
+    store = keyed_store(path, new_key, NULL);
+    CHECK_STATUS(coatcheck_store_verify_access(store, access, &got), COATCHECK_INVALID_TOKEN);
+    CHECK_OK(coatcheck_store_close(&store));
+
+    coatcheck_token_pair_free(pair);
+    coatcheck_string_free(access);
+    coatcheck_string_free(token);
+    remove(path);
+}
+
 int main(void) {
     RUN(login_ends_a_pair_issued_before_it);
     RUN(an_expired_access_token_has_its_own_status);
@@ -307,5 +355,6 @@ int main(void) {
     RUN(a_password_change_keeps_only_this_session_and_revoke_pairs_ends_pairs);
     RUN(the_event_hook_hears_sessions_but_never_a_token);
     RUN(a_bound_session_presented_by_another_client_ends);
+    RUN(access_keys_rotate_sign_with_the_new_verify_with_any);
     return finish("test_security");
 }

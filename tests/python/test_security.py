@@ -3,6 +3,8 @@ named for the behaviour the fix guarantees."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import coatcheck
@@ -194,3 +196,23 @@ def test_a_bound_session_presented_by_another_client_ends(clock: coatcheck.Manua
             store.get(t)
     with pytest.raises(coatcheck.InvalidArgument, match="ipv4_prefix"):
         coatcheck.Store(bind_ip_prefix=(33, 64))
+
+
+def test_access_keys_rotate(clock: coatcheck.ManualClock, tmp_path: Path) -> None:
+    old, new = b"o" * 32, b"n" * 32
+    path = tmp_path / "s.redb"
+    with coatcheck.Store(path, clock=clock, sweep_interval=None, access_key=old) as store:
+        t = store.create(user="u").token
+        assert t is not None
+        pair = store.issue_pair(t)
+    with coatcheck.Store(
+        path, clock=clock, sweep_interval=None, access_key=new, retired_access_keys=[old]
+    ) as store:
+        assert store.verify_access(pair.access).user == "u"
+        fresh = store.issue_pair(t)
+    with coatcheck.Store(path, clock=clock, sweep_interval=None, access_key=new) as store:
+        assert store.verify_access(fresh.access).user == "u"
+        with pytest.raises(coatcheck.InvalidToken):
+            store.verify_access(pair.access)
+    with pytest.raises(coatcheck.InvalidArgument, match="retired_access_keys"):
+        coatcheck.Store(retired_access_keys=[b"short"])

@@ -127,6 +127,7 @@ impl PyStore {
         on_event=None,
         bind_user_agent=false,
         bind_ip_prefix=None,
+        retired_access_keys=Vec::new(),
     ),
     // The real defaults (in seconds), for help() and inspect.signature().
     text_signature = "(path=None, *, idle_timeout=1800, absolute_timeout=86400, \
@@ -136,7 +137,7 @@ impl PyStore {
         max_value_bytes=65536, token_bytes=32, token_prefix='', token_timestamp=False, \
         regenerate_on_login=True, destroy_when_empty=False, access_ttl=900, \
         refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None, on_event=None, \
-        bind_user_agent=False, bind_ip_prefix=None)"
+        bind_user_agent=False, bind_ip_prefix=None, retired_access_keys=[])"
     )]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -167,6 +168,7 @@ impl PyStore {
         on_event: Option<Py<PyAny>>,
         bind_user_agent: bool,
         bind_ip_prefix: Option<(u8, u8)>,
+        retired_access_keys: Vec<Vec<u8>>,
     ) -> PyResult<PyStore> {
         let mut c = Config::default();
         if let Some(d) = opt_duration(idle_timeout, "idle_timeout")? {
@@ -218,6 +220,7 @@ impl PyStore {
             c.refresh_grace = d;
         }
         c.access_key = access_key;
+        c.retired_access_keys = retired_access_keys;
         if let Some(clock) = clock {
             c = c.clock(clock.inner.clone());
         }

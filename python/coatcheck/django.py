@@ -63,7 +63,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.http import HttpRequest
 
-from coatcheck._adapters import ProcessStore, absolute_timeout, apply_changes, diff
+from coatcheck._adapters import (
+    ProcessStore,
+    absolute_timeout,
+    apply_changes,
+    diff,
+    session_from_cookie_header,
+)
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import Session, Store
 
@@ -431,13 +437,24 @@ def _copy(data: Dict[str, Any]) -> Dict[str, Any]:
 class SessionMiddleware(_DjangoSessionMiddleware):
     """Django's ``SessionMiddleware``, which also records the client's IP
     address and ``User-Agent`` on new sessions (shown on a "your devices"
-    page). Use it in place of ``django.contrib.sessions.middleware.
-    SessionMiddleware``; the plain one works too, without that meta."""
+    page), and reads the session cookie with coatcheck's parser: of several
+    cookies of the session's name (cookie tossing from a sibling
+    subdomain), the first whose session lives is used, where Django would
+    take the last one. Use it in place of ``django.contrib.sessions.
+    middleware.SessionMiddleware``; the plain one works too, without these."""
 
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
         session: Union[SessionBase, SessionStore] = request.session
         if isinstance(session, SessionStore):
+            header = request.META.get("HTTP_COOKIE")
+            if header and header.count(settings.SESSION_COOKIE_NAME + "=") > 1:
+                _, found = session_from_cookie_header(
+                    get_store(), settings.SESSION_COOKIE_NAME, header
+                )
+                if found is not None:
+                    session = request.session = self.SessionStore(found[0])
+            assert isinstance(session, SessionStore)
             session.coatcheck_meta = {
                 "ip": request.META.get("REMOTE_ADDR"),
                 "user_agent": request.META.get("HTTP_USER_AGENT"),

@@ -499,3 +499,15 @@ def test_coatcheck_absolute_timeout_sets_the_hard_limit(
         clock.advance(43300)  # 3 days and 100 s after creation
         assert c.get("/read").json() == {}
     coatcheck.django.close_store()
+
+
+def test_a_tossed_cookie_does_not_lock_the_user_out(django_store: coatcheck.Store) -> None:
+    c = client()
+    c.get("/write", {"a": "1"})
+    live = token_of(c)
+    stale = django_store.create().token
+    assert stale is not None
+    django_store.destroy(stale)
+    # A sibling subdomain planted `sessionid=stale; Domain=…`: either order.
+    for header in [f"{COOKIE}={stale}; {COOKIE}={live}", f"{COOKIE}={live}; {COOKIE}={stale}"]:
+        assert client().get("/read", HTTP_COOKIE=header).json() == {"a": "1"}

@@ -932,7 +932,8 @@ coatcheck_status coatcheck_store_flush(const struct coatcheck_store *store);
 /**
  * Writes the store's counters as a JSON object to `*out` (`sessions`,
  * `users`, `file_bytes`, `commits`, `durable_commits`, `sessions_swept`,
- * `cache_hits`, `cache_misses`); free it with `coatcheck_string_free`.
+ * `cache_hits`, `cache_misses`, `events_dropped`); free it with
+ * `coatcheck_string_free`.
  *
  * # Safety
  * `store` is NULL or a live store handle; `out` is NULL or writable.

@@ -144,6 +144,9 @@ class Stats:
     @property
     def cache_misses(self) -> int:
         """Reads that went to storage."""
+    @property
+    def events_dropped(self) -> int:
+        """Session events dropped because the hook's queue was full."""
 
 class TokenPair:
     """An access token (a JWT, HS256, with ``sid`` and ``exp`` claims) and

@@ -159,6 +159,7 @@ def test_the_event_hook_hears_sessions_but_never_a_token(clock: coatcheck.Manual
         assert signed_in.token is not None
         store.logout(signed_in.token)
         events = [heard.get(timeout=10) for _ in range(3)]
+        assert store.stats().events_dropped == 0
     assert [e["kind"] for e in events] == ["created", "login", "ended"]
     assert events[1] == {"kind": "login", "id": signed_in.id, "previous_id": s.id, "user": "ada"}
     assert events[2]["reason"] == "logout"

@@ -144,7 +144,8 @@ pub unsafe extern "C" fn coatcheck_store_flush(store: *const coatcheck_store) ->
 
 /// Writes the store's counters as a JSON object to `*out` (`sessions`,
 /// `users`, `file_bytes`, `commits`, `durable_commits`, `sessions_swept`,
-/// `cache_hits`, `cache_misses`); free it with `coatcheck_string_free`.
+/// `cache_hits`, `cache_misses`, `events_dropped`); free it with
+/// `coatcheck_string_free`.
 ///
 /// # Safety
 /// `store` is NULL or a live store handle; `out` is NULL or writable.
@@ -167,6 +168,7 @@ pub unsafe extern "C" fn coatcheck_store_stats_json(
             "sessions_swept": stats.sessions_swept,
             "cache_hits": stats.cache_hits,
             "cache_misses": stats.cache_misses,
+            "events_dropped": stats.events_dropped,
         });
         *out = c_string(&json.to_string(), "stats")?;
         Ok(())

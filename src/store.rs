@@ -720,21 +720,23 @@ impl Inner {
         durable: bool,
         f: impl FnOnce(&Arc<Inner>, &mut dyn WriteView) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let slot = Arc::new(Mutex::new(None));
+        // The job's value, and the session events it emitted (to be sent
+        // once its transaction committed).
+        let slot = Arc::new(Mutex::new((None, Vec::new())));
         let out = slot.clone();
         let inner = self.clone();
-        let emitted = Arc::new(Mutex::new(Vec::new()));
-        let events = emitted.clone();
         let written = self.storage.write(
             Box::new(move |view| {
                 let (value, happened) =
                     crate::events::collect(inner.events.is_some(), || f(&inner, view));
-                *events.lock() = happened;
-                *out.lock() = Some(value?);
+                let mut out = out.lock();
+                out.1 = happened;
+                out.0 = Some(value?);
                 Ok(())
             }),
             durable,
         );
+        let (value, happened) = std::mem::take(&mut *slot.lock());
         if let Some(dispatcher) = &self.events {
             // A job's own refusal (`TokenReuse` after revoking a stolen
             // session) still commits its writes; a storage failure does not.
@@ -745,13 +747,11 @@ impl Inner {
                     crate::ErrorKind::Storage | crate::ErrorKind::Io | crate::ErrorKind::Corrupt
                 ),
             };
-            let happened = std::mem::take(&mut *emitted.lock());
             if committed && !happened.is_empty() {
                 dispatcher.send(happened);
             }
         }
         written?;
-        let value = slot.lock().take();
         value.ok_or_else(|| Error::storage("internal error: a write finished without a result"))
     }
 

@@ -187,8 +187,18 @@ pub unsafe extern "C" fn coatcheck_store_revoke_pairs(
     })
 }
 
-/// Checks an access token (signature, expiry, and that its session still
-/// lives) and writes its session to `*out`.
+/// Checks an access token (signature, expiry, generation, and that its
+/// session still lives) and writes its session to `*out`. What the statuses
+/// tell the client:
+///
+/// - `COATCHECK_ACCESS_EXPIRED`: the access token lapsed; refresh the pair
+///   (`coatcheck_store_refresh`), do not sign the user out.
+/// - `COATCHECK_INVALID_TOKEN`: malformed, forged, or signed by a key no
+///   longer configured; refresh, else sign in.
+/// - `COATCHECK_NOT_FOUND`: a later pair (`issue_pair`, `refresh`) replaced
+///   this one; use the newer pair.
+/// - `COATCHECK_EXPIRED`, `COATCHECK_REVOKED`: the session is over (reason
+///   `"rotated"` after login/regenerate, which end every pair); sign in.
 ///
 /// # Safety
 /// `store` is NULL or a live store handle; `access` is NULL or a

@@ -45,6 +45,8 @@ class Error : public std::runtime_error {
     const char *status_name() const noexcept { return coatcheck_status_name(status_); }
     /// NOT_FOUND, EXPIRED or REVOKED: the session is not there.
     bool is_not_found() const noexcept { return coatcheck_status_is_not_found(status_); }
+    /// ACCESS_EXPIRED: the access token lapsed; refresh, do not sign in again.
+    bool is_access_expired() const noexcept { return status_ == COATCHECK_ACCESS_EXPIRED; }
     /// For REVOKED: why the session ended ("logout", "rotated", "theft"…).
     const std::optional<std::string> &reason() const noexcept { return reason_; }
 
@@ -321,6 +323,23 @@ class CookieConfig {
         detail::check(coatcheck_http_token_from_cookie_header(raw(), header.c_str(), &out));
         return detail::take_optional(out);
     }
+    /// Every session token in the header, in the browser's order (cookie
+    /// tossing: use the first whose session lives).
+    std::vector<std::string> token_candidates_from_cookie_header(const std::string &header) const {
+        char *out = nullptr;
+        detail::check(
+            coatcheck_http_token_candidates_from_cookie_header(raw(), header.c_str(), &out));
+        // A JSON array of base64url strings: no escapes inside the quotes.
+        std::string json = detail::take(out);
+        std::vector<std::string> tokens;
+        for (size_t open = json.find('"'); open != std::string::npos;) {
+            size_t close = json.find('"', open + 1);
+            if (close == std::string::npos) break;
+            tokens.push_back(json.substr(open + 1, close - open - 1));
+            open = json.find('"', close + 1);
+        }
+        return tokens;
+    }
     coatcheck_cookie_config *raw() const noexcept { return config_.get(); }
 
   private:
@@ -458,6 +477,31 @@ class Store {
         bool ok = false;
         detail::check(coatcheck_store_verify_csrf(store_, token.c_str(), candidate.c_str(), &ok));
         return ok;
+    }
+    /// `get` for a request from `ip` with `user_agent` (nullptr: none):
+    /// with binding, another client ends the session.
+    Session get_from(const std::string &token, const char *ip, const char *user_agent) {
+        coatcheck_session *out = nullptr;
+        detail::check(coatcheck_store_get_from(store_, token.c_str(), ip, user_agent, &out));
+        return Session(out);
+    }
+    /// Ends every token pair of the session; whether one was live.
+    bool revoke_pairs(const std::string &token) {
+        bool revoked = false;
+        detail::check(coatcheck_store_revoke_pairs(store_, token.c_str(), &revoked));
+        return revoked;
+    }
+    /// After a password change: the user's other sessions and this one's
+    /// pairs end; this session gets a new token.
+    Session revoke_others_and_regenerate(const std::string &token) {
+        return session_call(coatcheck_store_revoke_others_and_regenerate, token);
+    }
+    /// Ends session `id` only if it belongs to `user` ("your devices").
+    bool destroy_user_session(const std::string &user, const std::string &id) {
+        bool ended = false;
+        detail::check(
+            coatcheck_store_destroy_user_session(store_, user.c_str(), id.c_str(), &ended));
+        return ended;
     }
     TokenPair issue_pair(const std::string &token) {
         coatcheck_token_pair *out = nullptr;

@@ -52,12 +52,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod binding;
 mod cache;
 mod clock;
 mod codec;
 mod config;
 mod csrf;
 mod error;
+mod events;
 pub mod fork;
 pub mod http;
 mod lifetime;
@@ -75,9 +77,11 @@ mod user_index;
 mod value;
 mod writer;
 
+pub use binding::Binding;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use config::{Config, Durability};
+pub use config::{Config, Durability, DEFAULT_MAX_SESSIONS_PER_USER};
 pub use error::{EndReason, Error, ErrorKind, Result};
+pub use events::{EventHook, SessionEvent, EVENT_QUEUE};
 pub use lifetime::{Lifetime, TtlBasis};
 pub use pairs::TokenPair;
 pub use session::{Meta, NewSession, Session};

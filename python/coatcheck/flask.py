@@ -37,7 +37,11 @@ Helpers for views: ``login(user)``, ``regenerate()``, ``logout()``,
 Config: ``COATCHECK_PATH`` (None: in memory), ``COATCHECK_OPTIONS`` (keywords
 for ``coatcheck.Store``; by default ``idle_timeout`` and
 ``remember_idle_timeout`` are ``PERMANENT_SESSION_LIFETIME``, as Flask's
-signed cookies live that long). The store opens on first use in each process.
+signed cookies live that long), ``COATCHECK_ABSOLUTE_TIMEOUT`` (seconds or a
+``timedelta``: a session ends that long after it was created however busy it
+is, so that a stolen cookie does not last forever; default 30 days, or
+``PERMANENT_SESSION_LIFETIME`` if longer). The store opens on first use in
+each process.
 """
 
 from __future__ import annotations
@@ -52,7 +56,13 @@ from flask.sessions import SecureCookieSession
 from flask.sessions import SessionInterface as _FlaskSessionInterface
 from flask.sessions import SessionMixin
 
-from coatcheck._adapters import ProcessStore, apply_changes, diff
+from coatcheck._adapters import (
+    ProcessStore,
+    absolute_timeout,
+    apply_changes,
+    diff,
+    session_from_cookie_header,
+)
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import Session, Store
 
@@ -72,7 +82,6 @@ __all__ = [
 #: Flask keeps ``session.permanent`` under this key; coatcheck keeps it as
 #: the session's ``remember`` flag instead.
 PERMANENT_KEY = "_permanent"
-_TEN_YEARS = timedelta(days=3650)
 
 
 class CoatcheckSession(SecureCookieSession):
@@ -131,11 +140,12 @@ class SessionInterface(_FlaskSessionInterface):
         assert self._app is not None, "coatcheck.flask.SessionInterface: call init_app(app) first"
         config = self._app.config
         lifetime = self._app.permanent_session_lifetime
+        hard_limit = absolute_timeout(lifetime, config.get("COATCHECK_ABSOLUTE_TIMEOUT"))
         options: Dict[str, Any] = {
             "idle_timeout": lifetime,
-            "absolute_timeout": max(lifetime, _TEN_YEARS),
+            "absolute_timeout": hard_limit,
             "remember_idle_timeout": lifetime,
-            "remember_absolute_timeout": max(lifetime, _TEN_YEARS),
+            "remember_absolute_timeout": hard_limit,
         }
         options.update(config["COATCHECK_OPTIONS"] or {})
         path = config["COATCHECK_PATH"]
@@ -155,15 +165,14 @@ class SessionInterface(_FlaskSessionInterface):
     # -- Flask's SessionInterface --------------------------------------------
 
     def open_session(self, app: Flask, request: Request) -> CoatcheckSession:
-        token = request.cookies.get(self.get_cookie_name(app))
-        if not token:
-            return self.session_class()
-        try:
-            s = self.store.get(token)
-        except (SessionNotFound, InvalidToken):
+        had_cookie, found = session_from_cookie_header(
+            self.store, self.get_cookie_name(app), request.headers.get("Cookie")
+        )
+        if found is None:
             session = self.session_class()
-            session._cc_had_cookie = True
+            session._cc_had_cookie = had_cookie
             return session
+        token, s = found
         data = s.data
         if s.remember:
             data[PERMANENT_KEY] = True

@@ -35,7 +35,10 @@ waiting on the disk never blocks the event loop.
 
 ``store`` is a ``coatcheck.Store``, or a path (None: in memory) of a store
 opened lazily, in the serving process, on the first request, with
-``store_options`` (``idle_timeout`` defaults to ``max_age``).
+``store_options`` (``idle_timeout`` defaults to ``max_age``). A session
+also ends ``absolute_timeout`` after it was created however busy it is
+(seconds or a ``timedelta``; default 30 days, or ``max_age`` if longer), so
+that a stolen cookie does not last forever.
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ from starlette.middleware.sessions import Session as _StarletteSession
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coatcheck._adapters import ProcessStore, apply_changes, diff
+from coatcheck._adapters import ProcessStore, apply_changes, diff, session_from_cookie_header
+from coatcheck._adapters import absolute_timeout as _absolute_timeout
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import Session, Store
 
@@ -70,7 +74,6 @@ __all__ = [
 
 _R = TypeVar("_R")
 _STORE_KEY = "coatcheck.store"
-_TEN_YEARS = timedelta(days=3650)
 
 
 async def _run(func: Callable[..., _R], *args: Any) -> _R:
@@ -114,6 +117,7 @@ class SessionMiddleware:
         https_only: bool = False,
         domain: Optional[str] = None,
         partitioned: bool = False,
+        absolute_timeout: Union[int, timedelta, None] = None,
     ) -> None:
         self.app = app
         if isinstance(store, Store):
@@ -123,7 +127,9 @@ class SessionMiddleware:
             file = None if store is None else os.fspath(store)
             options: Dict[str, Any] = {
                 "idle_timeout": max_age or 14 * 24 * 60 * 60,
-                "absolute_timeout": max(timedelta(seconds=max_age or 0), _TEN_YEARS),
+                "absolute_timeout": _absolute_timeout(
+                    max_age or 14 * 24 * 60 * 60, absolute_timeout
+                ),
                 "ttl_basis": "last_update",  # the cookie counts from the last change
             }
             options.update(store_options or {})
@@ -154,16 +160,16 @@ class SessionMiddleware:
             return
         store = self.store
         scope[_STORE_KEY] = store
-        token = HTTPConnection(scope).cookies.get(self.session_cookie)
-        had_cookie = bool(token)
+        had_cookie, found = await _run(
+            session_from_cookie_header,
+            store,
+            self.session_cookie,
+            HTTPConnection(scope).headers.get("cookie"),
+        )
         session = CoatcheckSession()
-        if token:
-            try:
-                s = await _run(store.get, token)
-            except (SessionNotFound, InvalidToken):
-                pass
-            else:
-                session = CoatcheckSession(s.data, token, id=s.id, user=s.user)
+        if found is not None:
+            token, s = found
+            session = CoatcheckSession(s.data, token, id=s.id, user=s.user)
         conn = HTTPConnection(scope)
         session._cc_meta = {
             "ip": conn.client.host if conn.client else None,

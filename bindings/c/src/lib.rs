@@ -24,7 +24,9 @@
 #[macro_use]
 mod ffi;
 
+mod binding;
 mod error;
+mod events;
 mod fork;
 mod options;
 mod session;

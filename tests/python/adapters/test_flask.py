@@ -292,3 +292,40 @@ def test_a_session_logged_out_meanwhile_is_not_brought_back(
     assert r.status_code == 200
     assert cookie(c) is None
     assert store.count() == 0
+
+
+def test_a_tossed_cookie_does_not_lock_the_user_out(app: Flask, store: coatcheck.Store) -> None:
+    c = app.test_client()
+    c.get("/write?a=1")
+    live = cookie(c)
+    stale = store.create().token
+    assert live is not None and stale is not None
+    store.destroy(stale)
+    # A sibling subdomain planted `session=stale; Domain=…`: either order.
+    browser = app.test_client(use_cookies=False)
+    for header in [f"session={stale}; session={live}", f"session={live}; session={stale}"]:
+        assert browser.get("/read", headers={"Cookie": header}).json == {"a": "1"}
+
+
+def test_a_busy_session_still_ends_at_the_absolute_timeout(
+    app: Flask, clock: coatcheck.ManualClock
+) -> None:
+    c = app.test_client()
+    c.get("/write?a=1")
+    for _ in range(4):  # used every 6 days of a 7-day lifetime
+        clock.advance(6 * 86400)
+        assert c.get("/read").json == {"a": "1"}
+    clock.advance(6 * 86400)  # 30 days after creation
+    assert c.get("/read").json == {}
+
+
+def test_coatcheck_absolute_timeout_sets_the_hard_limit(
+    app: Flask, clock: coatcheck.ManualClock
+) -> None:
+    app.config["COATCHECK_ABSOLUTE_TIMEOUT"] = timedelta(days=10)
+    c = app.test_client()
+    c.get("/write?a=1")
+    clock.advance(6 * 86400)
+    assert c.get("/read").json == {"a": "1"}
+    clock.advance(4 * 86400)
+    assert c.get("/read").json == {}

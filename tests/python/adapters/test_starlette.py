@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any, Dict, Iterator, List, Optional
 
 import anyio
@@ -215,3 +216,41 @@ def test_two_overlapping_requests_changing_different_keys_both_keep_their_change
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(one, ["left", "right"])) == [200, 200]
     assert store.peek(t).data == {"base": "1", "left": "done", "right": "done"}
+
+
+def test_a_tossed_cookie_does_not_lock_the_user_out(store: coatcheck.Store) -> None:
+    with TestClient(make_app(store)) as c:
+        c.get("/write", params={"a": "1"})
+        live = token(c)
+    stale = store.create().token
+    assert live is not None and stale is not None
+    store.destroy(stale)
+    # A sibling subdomain planted `session=stale; Domain=…`: either order.
+    for header in [f"session={stale}; session={live}", f"session={live}; session={stale}"]:
+        with TestClient(make_app(store)) as fresh:
+            assert fresh.get("/read", headers={"Cookie": header}).json() == {"a": "1"}
+
+
+def test_a_busy_session_still_ends_at_the_absolute_timeout(clock: coatcheck.ManualClock) -> None:
+    for setting, limit_days in [(None, 30), (timedelta(days=3), 3)]:
+        app = FastAPI()
+        app.add_middleware(
+            ccs.SessionMiddleware,
+            store=None,
+            store_options={"clock": clock, "sweep_interval": None},
+            max_age=2 * 86400,
+            absolute_timeout=setting,
+        )
+
+        @app.get("/write")
+        async def write(request: Request) -> Dict[str, Any]:
+            request.session.update(request.query_params)
+            return dict(request.session)
+
+        with TestClient(app) as c:
+            c.get("/write", params={"a": "0"})
+            for day in range(1, limit_days):  # saved every day: max_age never runs out
+                clock.advance(86400)
+                assert c.get("/write", params={"a": str(day)}).json() == {"a": str(day)}
+            clock.advance(86400)
+            assert c.get("/write").json() == {}, setting

@@ -28,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "examples" / "learn_sessions"
-CPP_BINARY = ROOT / "examples" / "learn_sessions_cpp" / "build" / "learn_sessions_server"
+CPP_BINARY = Path(os.environ.get("LEARN_SESSIONS_CPP", ROOT / "target" / "app" / "learn_sessions_server"))
 RATE_WINDOW_SECONDS = 60
 
 
@@ -143,7 +143,7 @@ def start_python(data_dir: Path, *, workers: int = 1, **extra: str) -> Server:
 
 def start_cpp(data_dir: Path, **extra: str) -> Server:
     if not CPP_BINARY.exists():
-        raise RuntimeError(f"{CPP_BINARY} is not built: run `make learn-sessions-cpp`")
+        raise RuntimeError(f"{CPP_BINARY} is not built: run `make learn-sessions-cpp` (or set LEARN_SESSIONS_CPP)")
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "server.log"

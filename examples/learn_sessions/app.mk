@@ -20,7 +20,7 @@ APP_CPP_BIN  := $(C_TARGET)/app/learn_sessions_server
 APP_CPP_SRCS := $(wildcard $(APP_CPP_DIR)/*.cpp $(APP_CPP_DIR)/*.hpp)
 APP_DATA     ?= $(C_TARGET)/learn-sessions-data
 # Which servers the API suite runs against (tests/app/conftest.py).
-APP_SERVERS  ?= python
+APP_SERVERS  ?= python,cpp
 # Several uvicorn workers on one store file need shared mode (see README).
 APP_WORKERS  ?= 1
 APP_DEBS     := chromium libcpp-httplib-dev nlohmann-json3-dev libargon2-dev libsqlite3-dev
@@ -45,9 +45,9 @@ learn-sessions-cpp: $(APP_CPP_BIN)
 $(APP_CPP_BIN): $(APP_CPP_SRCS) include/coatcheck.h include/coatcheck.hpp | app-debs c-lib
 	@mkdir -p $(dir $@)
 	$(C_CXX) -std=c++17 -O1 -Wall -Wextra -Werror -g -Iinclude $(filter %.cpp,$(APP_CPP_SRCS)) -o $@ \
-	  -L$(C_LIBDIR) -lcoatcheck -largon2 -lsqlite3 -lpthread -Wl,-rpath,$(abspath $(C_LIBDIR))
+	  -L$(C_LIBDIR) -lcoatcheck -lcpp-httplib -largon2 -lsqlite3 -lpthread -Wl,-rpath,$(abspath $(C_LIBDIR))
 
-test-app: python-develop $(APP_STAMP) app-debs
+test-app: python-develop $(APP_STAMP) app-debs $(APP_CPP_BIN)
 	@# pytest: 0 = all passed; 5 = no test collected, a failure here too.
 	@rc=0; LEARN_SESSIONS_CPP="$(abspath $(APP_CPP_BIN))" $(PY_BIN)/python -m pytest -q tests/app --app-servers $(APP_SERVERS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "test-app: pytest collected no tests" >&2; exit 1; fi; \

@@ -7,7 +7,8 @@
 #                       -dev packages when missing; the Python requirements
 #                       into .venv), builds the C++ server, then runs
 #                       tests/app: the API suite against both servers, the
-#                       pages' checks, and the browser journeys in Chromium.
+#                       pages' checks, and the browser journeys in Chromium;
+#                       then mypy --strict on the app and its tests.
 #
 # Demo data (users, sessions, the OTP file, the signing key) lives in
 # target/learn-sessions-data (under cargo's ignored target/). DEBUG=1 there: codes also show up in the
@@ -52,6 +53,7 @@ test-app: python-develop $(APP_STAMP) app-debs $(APP_CPP_BIN)
 	@rc=0; LEARN_SESSIONS_CPP="$(abspath $(APP_CPP_BIN))" $(PY_BIN)/python -m pytest -q tests/app --app-servers $(APP_SERVERS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "test-app: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
+	$(PY_BIN)/python -m mypy --strict $(APP_DIR)/learn_sessions tests/app
 
 demo-app: python-develop $(APP_STAMP)
 	@echo "learn-sessions: open http://127.0.0.1:3333/ (data in $(APP_DATA); Ctrl-C stops)"

@@ -297,7 +297,10 @@ def test_cookie_is_secure_behind_an_https_proxy(server: Server) -> None:
 
 def tampered(value: str) -> List[Tuple[str, str]]:
     token, _, signature = value.partition(".")
-    flip = lambda s, i: s[:i] + ("A" if s[i] != "A" else "B") + s[i + 1 :]  # noqa: E731
+
+    def flip(text: str, i: int) -> str:
+        return text[:i] + ("A" if text[i] != "A" else "B") + text[i + 1 :]
+
     return [
         ("token only, unsigned", token),
         ("signature changed", token + "." + flip(signature, 3)),
@@ -320,7 +323,7 @@ def test_tampered_cookies_are_401_never_500(server: Server) -> None:
     for label, bad in tampered(value):
         with server.client() as c:
             for method, route in (("GET", "/v1/users"), ("DELETE", "/v1/user/logout")):
-                r = c.request(method, route, headers={"Cookie": f"sessionId={bad}".encode()})
+                r = c.request(method, route, headers={b"Cookie": f"sessionId={bad}".encode()})
                 assert r.status_code == 401, (label, method, r.status_code)
     assert users_status(server, value) == 200, "a refused forgery does not end the real session"
 

@@ -15,7 +15,7 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Optional, Tuple
 
 import coatcheck
 from coatcheck.http import CookieConfig
@@ -111,14 +111,14 @@ class Sessions:
     def start(self, conn: HTTPConnection, user_id: str, remember: bool) -> coatcheck.Session:
         """A new signed-in session (with its token), labelled with the
         client's address and browser for the "your devices" page."""
-        return self.store.create(
-            user=user_id, remember=remember, **_meta(conn)
-        )
+        ip, agent = _meta(conn)
+        return self.store.create(user=user_id, remember=remember, ip=ip, user_agent=agent)
 
     def anonymous(self, conn: HTTPConnection) -> coatcheck.Session:
         """A new session without a user: it carries the CSRF token and
         flash messages of the sign-in and sign-up pages."""
-        return self.store.create(**_meta(conn))
+        ip, agent = _meta(conn)
+        return self.store.create(ip=ip, user_agent=agent)
 
     def set_cookie(self, conn: HTTPConnection, session: coatcheck.Session) -> str:
         """``Set-Cookie`` for a session fresh from ``create``/``login``:
@@ -129,9 +129,10 @@ class Sessions:
         return self.cookies(conn).clear_cookie()
 
 
-def _meta(conn: HTTPConnection) -> dict[str, Optional[str]]:
+def _meta(conn: HTTPConnection) -> Tuple[Optional[str], Optional[str]]:
+    """The client's address and ``User-Agent`` (cut to a sane length)."""
     agent = conn.headers.get("user-agent")
-    return {
-        "ip": conn.client.host if conn.client else None,
-        "user_agent": agent[:_LONGEST_USER_AGENT] if agent else None,
-    }
+    return (
+        conn.client.host if conn.client else None,
+        agent[:_LONGEST_USER_AGENT] if agent else None,
+    )

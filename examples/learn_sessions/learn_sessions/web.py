@@ -260,7 +260,7 @@ class Pages:
 
     def devices_page(self, request: Request, page: Page) -> Response:
         assert page.user is not None
-        devices = [
+        devices: List[Dict[str, Any]] = [
             {
                 "id": s.id,
                 "browser": describe_browser(s.meta.user_agent),

@@ -327,10 +327,11 @@ class App {
         return store_.create(&options);
     }
 
-    /// A sign-in replaces the cookie: an anonymous session it held ends.
-    void end_anonymous(const httplib::Request &req) {
+    /// A new cookie replaces the request's: the session it held (anonymous,
+    /// or another account's) ends rather than being left unreachable.
+    void end_replaced(const httplib::Request &req) {
         auto found = current(req);
-        if (found && !found->session.user()) store_.destroy(found->token);
+        if (found) store_.destroy(found->token);
     }
 
     void unauthorized(const httplib::Request &req, httplib::Response &res) {
@@ -407,7 +408,7 @@ class App {
         u.password_hash = hash_password(password);
         u.created_at = iso(clock_.now_ms());
         if (!db_.add_user(u)) throw ApiError{409, "a user with this name or e-mail exists already"};
-        end_anonymous(req);
+        end_replaced(req);
         coatcheck::Session session = start_session(req, u.id, u.keep_signed_in);
         send_json(res, 201, user_json(u));
         res.set_header("Set-Cookie", cookies(req).set_cookie(session));
@@ -429,7 +430,7 @@ class App {
         if (!user || !matches) throw bad_request(kBadCredentials);
         if (body.contains("keepSignedIn") && keep != user->keep_signed_in)
             db_.set_keep_signed_in(user->id, keep);
-        end_anonymous(req);
+        end_replaced(req);
         signed_in_reply(req, res, start_session(req, user->id, keep));
     }
 
@@ -502,6 +503,7 @@ class App {
         std::optional<User> user = db_.user_by("id", recovery->user_id);
         if (!user) throw bad_request("the user of this recovery is gone");
         db_.set_password(user->id, hash_password(password));
+        end_replaced(req);
         coatcheck::Session session = start_session(req, user->id, user->keep_signed_in);
         // A new password ends every other session of the user.
         store_.destroy_user_except(user->id, session.id());

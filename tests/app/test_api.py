@@ -189,6 +189,16 @@ def test_a_body_that_is_not_a_json_object_is_400(
         assert c.get("/v1/users").status_code == 401
 
 
+def test_a_new_cookie_ends_the_session_the_old_cookie_held(server: Server) -> None:
+    client, _, _ = sign_up(server)
+    first_cookie = cookie_value(client)
+    r = client.post("/v1/user/create", json=new_account())
+    assert r.status_code == 201
+    assert cookie_value(client) != first_cookie
+    assert users_status(server, first_cookie) == 401, "not left behind, alive and unreachable"
+    assert client.get("/v1/users").status_code == 200
+
+
 @pytest.mark.parametrize("field", ["name", "email"])
 def test_name_and_email_are_unique_in_any_case(server: Server, field: str) -> None:
     _, body, _ = sign_up(server)

@@ -78,18 +78,19 @@ class Api:
         response.headers.append("Set-Cookie", self.sessions.set_cookie(request, session))
         return response
 
-    def _end_anonymous(self, request: Request) -> None:
-        """A sign-in replaces the cookie: an anonymous session it held
-        (from the HTML pages) is ended rather than left behind."""
+    def _end_replaced(self, request: Request) -> None:
+        """A new session cookie replaces the one the request came with: the
+        session that cookie held (an anonymous one from the HTML pages, or
+        another account's) is ended rather than left behind, unreachable."""
         current = self.sessions.current(request)
-        if current is not None and current.user is None:
+        if current is not None:
             self.sessions.store.destroy(current.token)
 
     # Routes
 
     def create_user(self, request: Request, body: Dict[str, Any]) -> Response:
         user = self.accounts.create_user(body)
-        self._end_anonymous(request)
+        self._end_replaced(request)
         session = self.sessions.start(request, user.id, user.keep_signed_in)
         return self._signed_in_response(request, session, 201, _user_json(user))
 
@@ -97,7 +98,7 @@ class Api:
         if self.sessions.signed_in(request) is not None:
             raise bad_request("already signed in: log out first")
         sign_in = self.accounts.authenticate(body, _address(request))
-        self._end_anonymous(request)
+        self._end_replaced(request)
         session = self.sessions.start(request, sign_in.user.id, sign_in.keep_signed_in)
         return self._signed_in_response(request, session, 201, _session_json(session))
 
@@ -135,6 +136,7 @@ class Api:
 
     def reset_password(self, request: Request, body: Dict[str, Any]) -> Response:
         user = self.accounts.reset_password(body, _address(request))
+        self._end_replaced(request)
         session = self.sessions.start(request, user.id, user.keep_signed_in)
         # A new password ends every other session of the user: whoever
         # knew the old one is signed out everywhere.

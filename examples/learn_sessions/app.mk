@@ -57,7 +57,7 @@ test-app: python-develop $(APP_STAMP) app-debs $(APP_CPP_BIN)
 
 demo-app: python-develop $(APP_STAMP)
 	@echo "learn-sessions: open http://127.0.0.1:3333/ (data in $(APP_DATA); Ctrl-C stops)"
-	cd $(APP_DIR) && DATA_DIR="$(abspath $(APP_DATA))" DEBUG=1 COOKIE_SECURE=auto \
+	cd $(APP_DIR) && exec env DATA_DIR="$(abspath $(APP_DATA))" DEBUG=1 COOKIE_SECURE=auto \
 	  $(abspath $(PY_BIN))/python -m uvicorn learn_sessions.app:create_app --factory \
 	  --host 127.0.0.1 --port 3333 --workers $(APP_WORKERS)
 

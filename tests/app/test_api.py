@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import httpx2 as httpx
 import pytest
 
-from conftest import RATE_WINDOW_SECONDS, Server, read_codes
+from conftest import RATE_WINDOW_SECONDS, Server, read_codes, start_cpp, start_python
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 SESSION_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -413,6 +413,26 @@ def test_forget_password_writes_the_code_to_the_otp_file(server: Server) -> None
     assert UUID.match(request_id)
     assert re.fullmatch(r"[0-9A-Za-z]{6}", code)
     assert {"email": body["email"], "otp": code} in read_codes(server)
+
+
+def test_without_debug_the_code_goes_only_to_the_otp_file(
+    server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    if server.kind == "given":
+        pytest.skip("starts a server of its own")
+    start = start_python if server.kind == "python" else start_cpp
+    quiet = start(tmp_path_factory.mktemp(f"quiet-{server.kind}"), DEBUG="0")
+    try:
+        _, body, _ = sign_up(quiet)
+        r = quiet.client().post("/v1/user/forget-password", json={"email": body["email"]})
+        assert r.status_code == 200
+        assert "x-debug-otp" not in r.headers
+        codes = read_codes(quiet)
+        assert [c["email"] for c in codes] == [body["email"]]
+        assert codes[0]["otp"] not in r.text
+    finally:
+        quiet.close_clients()
+        quiet.stop()
 
 
 def test_forget_password_for_an_unknown_user_is_400(server: Server) -> None:

@@ -125,14 +125,18 @@ def server_env(data_dir: Path, **extra: str) -> Dict[str, str]:
     return env
 
 
-def start_python(data_dir: Path, *, workers: int = 1, **extra: str) -> Server:
+def start_python(data_dir: Path, *, workers: int = 1, log_name: str = "server.log", **extra: str) -> Server:
+    """The Python app on a free port: with one worker straight from uvicorn,
+    with several through ``python -m learn_sessions`` (shared mode)."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir / "server.log"
-    command: List[str] = [
-        sys.executable, "-m", "uvicorn", "learn_sessions.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-    ]  # fmt: skip
+    log = data_dir / log_name
+    command: List[str] = (
+        [sys.executable, "-m", "uvicorn", "learn_sessions.app:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port)]
+        if workers == 1
+        else [sys.executable, "-m", "learn_sessions", "--port", str(port), "--workers", str(workers)]
+    )  # fmt: skip
     env = server_env(data_dir, **extra)
     with log.open("wb") as out:  # the child keeps its own descriptor
         process = subprocess.Popen(command, cwd=APP_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -22,8 +22,9 @@ APP_CPP_SRCS := $(wildcard $(APP_CPP_DIR)/*.cpp $(APP_CPP_DIR)/*.hpp)
 APP_DATA     ?= $(C_TARGET)/learn-sessions-data
 # Which servers the API suite runs against (tests/app/conftest.py).
 APP_SERVERS  ?= python,cpp
-# Several uvicorn workers on one store file need shared mode (see README).
-APP_WORKERS  ?= 1
+# uvicorn workers: several share the store file in coatcheck's shared mode
+# (python -m learn_sessions turns it on; a build without it serves with one).
+APP_WORKERS  ?= 2
 APP_DEBS     := chromium libcpp-httplib-dev nlohmann-json3-dev libargon2-dev libsqlite3-dev
 APT_GET      := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 
@@ -56,10 +57,8 @@ test-app: python-develop $(APP_STAMP) app-debs $(APP_CPP_BIN)
 	$(PY_BIN)/python -m mypy --strict $(APP_DIR)/learn_sessions tests/app
 
 demo-app: python-develop $(APP_STAMP)
-	@echo "learn-sessions: open http://127.0.0.1:3333/ (data in $(APP_DATA); Ctrl-C stops)"
 	cd $(APP_DIR) && exec env DATA_DIR="$(abspath $(APP_DATA))" DEBUG=1 COOKIE_SECURE=auto \
-	  $(abspath $(PY_BIN))/python -m uvicorn learn_sessions.app:create_app --factory \
-	  --host 127.0.0.1 --port 3333 --workers $(APP_WORKERS)
+	  $(abspath $(PY_BIN))/python -m learn_sessions --port 3333 --workers $(APP_WORKERS)
 
 demo-app-cpp: $(APP_CPP_BIN)
 	@echo "learn-sessions (C++): the API on http://127.0.0.1:3334/v1/... (data in $(APP_DATA)-cpp; Ctrl-C stops)"

@@ -89,3 +89,16 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(web: Server) -> None:
     for path in ("/users", "/devices"):
         r = client.get(path)
         assert r.status_code == 303 and r.headers["location"] == "/signin"
+
+
+def test_what_users_typed_is_escaped_in_the_pages(web: Server) -> None:
+    client = web.client()
+    name = "x" + uuid.uuid4().hex[:8]
+    r = client.post("/signup", data={
+        "csrf": csrf_of(client, "/signup"), "name": name, "email": f"{name}@example.com",
+        "password": PASSWORD, "displayName": "<script>alert(1)</script>",
+    })  # fmt: skip
+    assert r.status_code == 303
+    page = client.get("/users").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page

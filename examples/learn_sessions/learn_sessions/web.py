@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from learn_sessions.accounts import AccountError, Accounts
-from learn_sessions.sessions import Current, Sessions
+from learn_sessions.sessions import Sessions
 
 HERE = Path(__file__).parent
 MAX_FORM = 16 * 1024

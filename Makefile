@@ -10,6 +10,8 @@ CARGO ?= cargo
 # defines its test target and adds it to FACE_TESTS.
 FACE_TESTS :=
 -include $(sort $(wildcard bindings/*/*.mk))
+# The learn-sessions app (examples/learn_sessions): its demos and test-app.
+-include examples/learn_sessions/app.mk
 
 .PHONY: demo test test-rust lint fmt bench clean
 

@@ -76,6 +76,11 @@ inline std::optional<std::string> take_optional(char *text) {
 /// Takes ownership of a string coatcheck returned (never NULL here).
 inline std::string take(char *text) { return take_optional(text).value_or(std::string()); }
 
+/// The C string of an optional, or NULL.
+inline const char *c_str(const std::optional<std::string> &text) {
+    return text ? text->c_str() : nullptr;
+}
+
 inline std::uint64_t ms(std::chrono::milliseconds d) {
     return d.count() < 0 ? 0 : static_cast<std::uint64_t>(d.count());
 }
@@ -284,6 +289,15 @@ class CreateOptions {
             coatcheck_create_options_set_lifetime_ms(raw(), detail::ms(idle), detail::ms(absolute)));
         return *this;
     }
+    /// Where the session comes from (shown on a "your devices" page).
+    CreateOptions &meta(const std::optional<std::string> &ip,
+                        const std::optional<std::string> &user_agent,
+                        const std::optional<std::string> &label = std::nullopt) {
+        detail::check(coatcheck_create_options_set_meta(raw(), detail::c_str(ip),
+                                                        detail::c_str(user_agent),
+                                                        detail::c_str(label)));
+        return *this;
+    }
     coatcheck_create_options *raw() const noexcept { return options_.get(); }
 
   private:
@@ -308,9 +322,35 @@ class CookieConfig {
             raw(), reinterpret_cast<const std::uint8_t *>(key.data()), key.size()));
         return *this;
     }
+    /// The Secure attribute (default true; false for plain-HTTP local use).
+    CookieConfig &secure(bool secure) {
+        detail::check(coatcheck_cookie_config_set_secure(raw(), secure));
+        return *this;
+    }
+    /// The HttpOnly attribute (default true).
+    CookieConfig &http_only(bool http_only) {
+        detail::check(coatcheck_cookie_config_set_http_only(raw(), http_only));
+        return *this;
+    }
+    /// The SameSite attribute: COATCHECK_SAME_SITE_LAX (default), _STRICT or _NONE.
+    CookieConfig &same_site(coatcheck_same_site same_site) {
+        detail::check(coatcheck_cookie_config_set_same_site(raw(), same_site));
+        return *this;
+    }
+    /// The Path attribute (default "/").
+    CookieConfig &path(const std::string &path) {
+        detail::check(coatcheck_cookie_config_set_path(raw(), path.c_str()));
+        return *this;
+    }
     std::string set_cookie(const SessionView &session) const {
         char *out = nullptr;
         detail::check(coatcheck_http_set_cookie(raw(), session.raw(), &out));
+        return detail::take(out);
+    }
+    /// The Set-Cookie value for `token`, with `session`'s lifetime.
+    std::string set_cookie_for(const std::string &token, const SessionView &session) const {
+        char *out = nullptr;
+        detail::check(coatcheck_http_set_cookie_for(raw(), token.c_str(), session.raw(), &out));
         return detail::take(out);
     }
     std::string clear_cookie() const {
@@ -515,6 +555,27 @@ class Store {
     }
     Session verify_access(const std::string &access) {
         return session_call(coatcheck_store_verify_access, access);
+    }
+    /// Ends every session of `user` but the one with id `keep_id` ("log out
+    /// other devices", or after a password reset); how many ended.
+    std::size_t destroy_user_except(const std::string &user, const std::string &keep_id) {
+        std::size_t n = 0;
+        detail::check(
+            coatcheck_store_destroy_user_except(store_, user.c_str(), keep_id.c_str(), &n));
+        return n;
+    }
+    /// Ends the session with this public id (admin); whether one ended.
+    /// For a "your devices" page, check the id is among sessions_of(user) first.
+    bool destroy_id(const std::string &id) {
+        bool ended = false;
+        detail::check(coatcheck_store_destroy_id(store_, id.c_str(), &ended));
+        return ended;
+    }
+    /// The session with this public id (admin), without marking it used.
+    Session info(const std::string &id) { return session_call(coatcheck_store_info, id); }
+    /// Turns "keep me signed in" on or off (long or default lifetime).
+    void set_remember(const std::string &token, bool remember) {
+        detail::check(coatcheck_store_set_remember(store_, token.c_str(), remember));
     }
     /// For tests: moves a manual clock (Options::manual_clock) forward.
     void advance_clock(std::chrono::milliseconds d) {

@@ -13,7 +13,7 @@ FACE_TESTS :=
 # The learn-sessions app (examples/learn_sessions): its demos and test-app.
 -include examples/learn_sessions/app.mk
 
-.PHONY: demo test test-rust lint fmt bench clean
+.PHONY: demo test test-rust lint fmt bench bench-shared clean
 
 demo:
 	$(CARGO) run --release --example quickstart -- coatcheck-demo.redb
@@ -35,6 +35,10 @@ fmt:
 
 bench:
 	$(CARGO) bench --bench engine
+
+# Shared mode vs exclusive: one process, and durable writes from 1, 2, 4 processes.
+bench-shared:
+	$(CARGO) bench --bench shared
 
 clean:
 	$(CARGO) clean

@@ -273,10 +273,13 @@ class Store:
     milliseconds=200)``), changes are visible at once and on disk within that
     interval.
 
-    **One process owns the file**: a second ``Store`` on the same file fails
-    with ``StoreLocked``. A Store inherited through ``fork()`` (gunicorn
-    ``--preload``) refuses every call with ``StorageError``: open the store
-    in the worker, lazily, on first use.
+    **Processes**: by default one process owns the file: a second ``Store``
+    on the same file fails with ``StoreLocked``. With ``shared=True`` in
+    every process, the worker processes of one machine (gunicorn or uvicorn
+    workers, a cron job, ``manage.py``) open the file together, and every
+    read sees what any process committed before it began. A Store inherited
+    through ``fork()`` (gunicorn ``--preload``) refuses every call with
+    ``StorageError``: open the store in the worker, lazily, on first use.
 
     **Close**: ``close()`` makes everything durable, stops the background
     sweeper and releases the file, so it can be opened again; later calls
@@ -309,6 +312,7 @@ class Store:
         refresh_grace: Duration = timedelta(seconds=10),
         access_key: Optional[bytes] = None,
         clock: Optional[ManualClock] = None,
+        shared: bool = False,
     ) -> None:
         """Opens (or creates) the store file at ``path``; ``None``: in memory.
 
@@ -331,6 +335,10 @@ class Store:
         - ``access_ttl``, ``refresh_ttl``, ``refresh_grace``, ``access_key``:
           token pairs (``issue_pair``).
         - ``clock``: a ``ManualClock`` for tests.
+        - ``shared``: several processes open the file together (each one
+          itself, after any ``fork()``); every commit is durable, so a
+          periodic ``durability`` is refused with it. False (default): this
+          process owns the file, the fastest.
 
         Raises ``InvalidArgument`` naming the knob out of range,
         ``StoreLocked``, ``StoreCorrupt`` or ``StoreIOError``.

@@ -68,7 +68,8 @@ fn session_id(id: &str) -> PyResult<SessionId> {
     SessionId::from_str(id).py_err()
 }
 
-/// A session store: one redb file (or memory), owned by this process.
+/// A session store: one redb file (or memory), owned by this process, or
+/// opened by several processes together with `shared=True`.
 #[pyclass(frozen, module = "coatcheck", name = "Store")]
 pub struct PyStore {
     pub(crate) store: Store,
@@ -124,6 +125,7 @@ impl PyStore {
         refresh_grace=None,
         access_key=None,
         clock=None,
+        shared=false,
     ),
     // The real defaults (in seconds), for help() and inspect.signature().
     text_signature = "(path=None, *, idle_timeout=1800, absolute_timeout=86400, \
@@ -132,7 +134,7 @@ impl PyStore {
         durability='immediate', cache_capacity=100000, max_sessions_per_user=None, \
         max_value_bytes=65536, token_bytes=32, token_prefix='', token_timestamp=False, \
         regenerate_on_login=True, destroy_when_empty=False, access_ttl=900, \
-        refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None)"
+        refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None, shared=False)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -160,6 +162,7 @@ impl PyStore {
         refresh_grace: Option<&Bound<'_, PyAny>>,
         access_key: Option<Vec<u8>>,
         clock: Option<PyRef<'_, PyManualClock>>,
+        shared: bool,
     ) -> PyResult<PyStore> {
         let mut c = Config::default();
         if let Some(d) = opt_duration(idle_timeout, "idle_timeout")? {
@@ -211,6 +214,7 @@ impl PyStore {
             c.refresh_grace = d;
         }
         c.access_key = access_key;
+        c.shared = shared;
         if let Some(clock) = clock {
             c = c.clock(clock.inner.clone());
         }

@@ -259,7 +259,8 @@ class Transaction:
         """Writes the data back on a clean exit (see ``Store.transaction``)."""
 
 class Store:
-    """A session store: one redb file (or memory), owned by this process.
+    """A session store: one redb file (or memory), owned by this process or,
+    with ``shared=True``, opened by several processes of one machine together.
 
     Every keyword is a knob of the engine's configuration, with its default.
     Durations accept a ``timedelta`` or a number of seconds.

@@ -11,11 +11,13 @@ by ``wrk -t2 -c16``, one run per session backend:
 - ``none``: no session middleware at all, the same view (the floor).
 
 Views: ``/read`` reads two keys of a ~200-byte session; ``/write`` changes
-one key (a durable save per request). Prints req/s and p99 per backend and
-view, then the ratios the issue asks for.
+one key (a durable save per request). The four servers run side by side
+(only one loaded at a time) and the cases are interleaved, round after
+round; prints the median req/s and p99 per backend and view, then the
+ratios the issue asks for.
 
     make bench-django              (release build, gunicorn and wrk installed)
-    python benches/python/django_http.py [--seconds 10] [--connections 16]
+    python benches/python/django_http.py [--seconds 5] [--rounds 3] [--connections 16]
 """
 
 from __future__ import annotations
@@ -90,66 +92,83 @@ def wrk(port: int, path: str, cookie: Optional[str], seconds: int, connections: 
     return float(rps.group(1)), to_ms(p99.group(1), p99.group(2)), int(bad.group(1)) if bad else 0
 
 
-def run_backend(sessions: str, views: List[str], seconds: int, connections: int) -> Dict[str, Tuple[float, float, int]]:
-    bench_dir = Path(tempfile.mkdtemp(prefix=f"coatcheck-bench-{sessions}-"))
-    env = dict(os.environ, BENCH_DIR=str(bench_dir), BENCH_SESSIONS=sessions,
-               DJANGO_SETTINGS_MODULE="django_site.settings", PYTHONPATH=str(HERE))
-    try:
+class Backend:
+    """One gunicorn server with one session engine, and its session cookie."""
+
+    def __init__(self, sessions: str) -> None:
+        self.sessions = sessions
+        self.dir = Path(tempfile.mkdtemp(prefix=f"coatcheck-bench-{sessions}-"))
+        env = dict(os.environ, BENCH_DIR=str(self.dir), BENCH_SESSIONS=sessions,
+                   DJANGO_SETTINGS_MODULE="django_site.settings", PYTHONPATH=str(HERE))
         if sessions == "db":
             subprocess.run([sys.executable, "-m", "django", "migrate", "-v", "0"],
                            cwd=HERE, env=env, check=True)
-        port = free_port()
-        log = open(bench_dir / "gunicorn.log", "wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
+        self.port = free_port()
+        self.log = open(self.dir / "gunicorn.log", "wb")
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}",
              "django_site.wsgi:application"],
-            cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            wait_for(port, server)
-            cookie = None if sessions == "none" else login(port)
-            results = {}
-            for view in views:
-                wrk(port, view, cookie, 2, connections)  # warm every worker up
-                results[view] = wrk(port, view, cookie, seconds, connections)
-            return results
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=60)
-            log.close()
-    finally:
-        shutil.rmtree(bench_dir, ignore_errors=True)
+            cwd=HERE, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(self.port, self.server)
+        self.cookie = None if sessions == "none" else login(self.port)
+
+    def stop(self) -> None:
+        os.killpg(self.server.pid, signal.SIGTERM)
+        self.server.wait(timeout=60)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (make bench-django installs it)")
 
-    runs = {
-        "none": ["/nosession"],
-        "coatcheck": ["/read", "/write"],
-        "db": ["/read", "/write"],
-        "cache": ["/read", "/write"],
-    }
-    results: Dict[str, Dict[str, Tuple[float, float, int]]] = {}
-    print(f"gunicorn -w {WORKERS} (sync), wrk -t2 -c{args.connections} -d{args.seconds}s, one run")
-    print(f"{'backend':<10} {'view':<11} {'req/s':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for sessions, views in runs.items():
-        results[sessions] = run_backend(sessions, views, args.seconds, args.connections)
-        for view, (rps, p99, bad) in results[sessions].items():
-            print(f"{sessions:<10} {view:<11} {rps:>8.0f} {p99:>8.2f} {bad:>8}", flush=True)
+    cases = [("none", "/nosession"), ("coatcheck", "/read"), ("db", "/read"), ("cache", "/read"),
+             ("coatcheck", "/write"), ("db", "/write"), ("cache", "/write")]
+    # Every server up at once (idle while another is loaded); the cases run
+    # in turn, round after round, so that a change in the machine's load
+    # touches all of them alike; each figure is the median of its rounds.
+    backends: Dict[str, Backend] = {}
+    runs: Dict[Tuple[str, str], List[Tuple[float, float, int]]] = {case: [] for case in cases}
+    try:
+        for sessions in ["none", "coatcheck", "db", "cache"]:
+            backends[sessions] = Backend(sessions)
+        for sessions, view in cases:  # warm every worker up
+            b = backends[sessions]
+            wrk(b.port, view, b.cookie, 2, args.connections)
+        for _ in range(args.rounds):
+            for sessions, view in cases:
+                b = backends[sessions]
+                runs[(sessions, view)].append(wrk(b.port, view, b.cookie, args.seconds, args.connections))
+    finally:
+        for backend in backends.values():
+            backend.stop()
 
-    cc, db, cache = results["coatcheck"], results["db"], results["cache"]
+    def median(values: List[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    rps = {case: median([r[0] for r in rs]) for case, rs in runs.items()}
+    p99 = {case: median([r[1] for r in rs]) for case, rs in runs.items()}
+    print(f"gunicorn -w {WORKERS} (sync), wrk -t2 -c{args.connections}, {args.rounds} rounds of "
+          f"{args.seconds} s per case, interleaved; median req/s and median p99")
+    print(f"{'backend':<10} {'view':<11} {'req/s':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for case in cases:
+        bad = sum(r[2] for r in runs[case])
+        print(f"{case[0]:<10} {case[1]:<11} {rps[case]:>8.0f} {p99[case]:>8.2f} {bad:>8}")
+    read, write = "/read", "/write"
     print()
-    print(f"read : coatcheck / db    = {cc['/read'][0] / db['/read'][0]:.2f}x   (target >= 3)")
-    print(f"read : coatcheck / cache = {cc['/read'][0] / cache['/read'][0]:.2f}x   (target >= 0.9)")
-    print(f"write: coatcheck / db    = {cc['/write'][0] / db['/write'][0]:.2f}x   (target >= 1.5)")
-    print(f"write: p99 coatcheck {cc['/write'][1]:.2f} ms vs db {db['/write'][1]:.2f} ms (target: below)")
-    print(f"write: coatcheck / cache = {cc['/write'][0] / cache['/write'][0]:.2f}x")
-    print(f"read : coatcheck / no session = {cc['/read'][0] / results['none']['/nosession'][0]:.2f}x")
+    print(f"read : coatcheck / db    = {rps[('coatcheck', read)] / rps[('db', read)]:.2f}x   (target >= 3)")
+    print(f"read : coatcheck / cache = {rps[('coatcheck', read)] / rps[('cache', read)]:.2f}x   (target >= 0.9)")
+    print(f"read : coatcheck / no session = {rps[('coatcheck', read)] / rps[('none', '/nosession')]:.2f}x")
+    print(f"write: coatcheck / db    = {rps[('coatcheck', write)] / rps[('db', write)]:.2f}x   (target >= 1.5)")
+    print(f"write: p99 coatcheck {p99[('coatcheck', write)]:.2f} ms vs db {p99[('db', write)]:.2f} ms "
+          f"(target: below)")
+    print(f"write: coatcheck / cache = {rps[('coatcheck', write)] / rps[('cache', write)]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,12 @@
  * Thread safety: a coatcheck_store may be used from any number of threads at
  * once (close it after they are done); sessions, lists and options are plain
  * values to be used by one thread at a time; the last error is per thread.
+ *
+ * Processes: a store belongs to the process that opened it; a handle
+ * inherited through fork() refuses every call. By default one process owns
+ * the file (another gets COATCHECK_LOCKED); with
+ * coatcheck_options_set_shared(opts, true) every process of one machine
+ * (each prefork worker, after fork) opens it together.
  */
 
 #ifndef COATCHECK_H
@@ -551,6 +557,22 @@ coatcheck_status coatcheck_options_set_access_key(struct coatcheck_options *opti
                                                   size_t len);
 
 /**
+ * Sets shared mode (default false: exclusive). With `true`, the processes
+ * of one machine (the workers of a prefork server, a cron job, an admin
+ * tool) open the same file together: each process calls
+ * `coatcheck_store_open` itself, after `fork()`, never using a store
+ * inherited from its parent, and every read sees what any process committed
+ * before it began. Every commit is durable in this mode, so
+ * `COATCHECK_DURABILITY_PERIODIC` is refused at open
+ * (`COATCHECK_INVALID_ARGUMENT`). With `false`, a second process opening the
+ * file gets `COATCHECK_LOCKED`.
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not used by another thread meanwhile.
+ */
+coatcheck_status coatcheck_options_set_shared(struct coatcheck_options *options, bool shared);
+
+/**
  * For tests: the store reads time from a manual clock that starts at
  * `start_ms` (milliseconds since the Unix epoch) and moves only with
  * `coatcheck_store_advance_clock_ms`, so that expiry tests never sleep.
@@ -882,8 +904,9 @@ bool coatcheck_status_is_not_found(coatcheck_status status);
  *
  * NULL `options` means the defaults. Fails with `COATCHECK_INVALID_ARGUMENT`
  * naming the knob when an option is out of range, `COATCHECK_LOCKED` when
- * another store (in this or another process) has the file open — one
- * process owns a store file: serve with threads, not forked workers — and
+ * another store (in this or another process) has the file open
+ * exclusively (for several worker processes on one file, each opens it
+ * after fork with `coatcheck_options_set_shared(opts, true)`), and
  * `COATCHECK_CORRUPT` when the file is not a coatcheck store.
  *
  * # Safety

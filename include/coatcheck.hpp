@@ -252,6 +252,12 @@ class Options {
         detail::check(coatcheck_options_set_max_sessions_per_user(raw(), max));
         return *this;
     }
+    /// Shared mode: the worker processes of one machine open the same file,
+    /// each after fork (see coatcheck_options_set_shared).
+    Options &shared(bool shared) {
+        detail::check(coatcheck_options_set_shared(raw(), shared));
+        return *this;
+    }
     /// For tests: a manual clock starting at `start_ms` since the epoch.
     Options &manual_clock(std::int64_t start_ms) {
         detail::check(coatcheck_options_set_manual_clock_ms(raw(), start_ms));

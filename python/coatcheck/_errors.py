@@ -101,8 +101,10 @@ class InvalidArgument(CoatcheckError, ValueError):
 class StoreLocked(CoatcheckError):
     """The store file is open in another Store, in this or another process.
 
-    One process owns a store file: serve with threads, not forked workers,
-    or open the store lazily in each worker with its own file.
+    By default one process owns a store file. To share it between the
+    worker processes of a server, open it with ``Store(path, shared=True)``
+    in every process (the framework adapters do, unless their options say
+    ``"shared": False``).
     """
 
     kind = "locked"

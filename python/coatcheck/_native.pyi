@@ -269,7 +269,8 @@ class Transaction:
         """Writes the data back on a clean exit (see ``Store.transaction``)."""
 
 class Store:
-    """A session store: one redb file (or memory), owned by this process.
+    """A session store: one redb file (or memory), owned by this process or,
+    with ``shared=True``, opened by several processes of one machine together.
 
     Every keyword is a knob of the engine's configuration, with its default.
     Durations accept a ``timedelta`` or a number of seconds.
@@ -283,10 +284,13 @@ class Store:
     milliseconds=200)``), changes are visible at once and on disk within that
     interval.
 
-    **One process owns the file**: a second ``Store`` on the same file fails
-    with ``StoreLocked``. A Store inherited through ``fork()`` (gunicorn
-    ``--preload``) refuses every call with ``StorageError``: open the store
-    in the worker, lazily, on first use.
+    **Processes**: by default one process owns the file: a second ``Store``
+    on the same file fails with ``StoreLocked``. With ``shared=True`` in
+    every process, the worker processes of one machine (gunicorn or uvicorn
+    workers, a cron job, ``manage.py``) open the file together, and every
+    read sees what any process committed before it began. A Store inherited
+    through ``fork()`` (gunicorn ``--preload``) refuses every call with
+    ``StorageError``: open the store in the worker, lazily, on first use.
 
     **Close**: ``close()`` makes everything durable, stops the background
     sweeper and releases the file, so it can be opened again; later calls
@@ -323,6 +327,7 @@ class Store:
         bind_user_agent: bool = False,
         bind_ip_prefix: Optional[Tuple[int, int]] = None,
         retired_access_keys: Sequence[bytes] = (),
+        shared: bool = False,
     ) -> None:
         """Opens (or creates) the store file at ``path``; ``None``: in memory.
 
@@ -360,6 +365,10 @@ class Store:
           such as ``(24, 64)``): opt-in binding of sessions to their client,
           checked by ``get_from``; a mismatch ends the session
           (``SessionRevoked``, reason ``"binding_mismatch"``).
+        - ``shared``: several processes open the file together (each one
+          itself, after any ``fork()``); every commit is durable, so a
+          periodic ``durability`` is refused with it. False (default): this
+          process owns the file, the fastest.
 
         Raises ``InvalidArgument`` naming the knob out of range,
         ``StoreLocked``, ``StoreCorrupt`` or ``StoreIOError``.

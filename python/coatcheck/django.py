@@ -31,14 +31,19 @@ What is better than Django's own backends:
 The session key Django puts in the cookie is the coatcheck token; the file
 stores only its SHA-256 (the session ``id``), never the key itself.
 
-**One store per process.** The store opens lazily, on the first request of
-each process (so after any ``fork()``: gunicorn ``--preload`` is safe as long
-as the master serves no request), and is shared by the process's threads.
-A second *process* on the same file gets ``StoreLocked``: serve with threads
-(``gunicorn --threads``, ``runserver``, uvicorn/daphne), not with several
-worker processes on one file.
+**Every worker process, one file.** The store is opened in shared mode
+(``coatcheck.Store(path, shared=True)``), so the worker processes of one
+machine (``gunicorn -w 4``, uWSGI, ``runserver``) and any ``manage.py``
+command (``clearsessions`` from cron) use the same file at once: a logout
+in one worker is refused by every other on its next request. Each process
+opens its store lazily, on first use (so after any ``fork()``: gunicorn
+``--preload`` is safe as long as the master serves no request), and shares
+it between its threads. A server with one process only may set
+``COATCHECK_OPTIONS = {"shared": False}`` (exclusive, a little faster: a
+second process then gets ``StoreLocked``).
 
 Defaults passed to ``coatcheck.Store`` (``COATCHECK_OPTIONS`` overrides any):
+``shared=True`` (unless ``COATCHECK_PATH`` is None: in memory);
 ``idle_timeout=SESSION_COOKIE_AGE``; ``ttl_basis="last_update"`` (Django
 counts the age from the last save), or ``"last_access"`` with
 ``SESSION_SAVE_EVERY_REQUEST``; ``absolute_timeout`` from
@@ -132,7 +137,11 @@ def _path() -> Optional[str]:
 
 
 def _open() -> Store:
-    return Store(_path(), **_options())
+    path = _path()
+    options = _options()
+    # Every worker process (and manage.py) opens the one file.
+    options.setdefault("shared", path is not None)
+    return Store(path, **options)
 
 
 _store = ProcessStore(_open)

@@ -37,11 +37,18 @@ Helpers for views: ``login(user)``, ``regenerate()``, ``logout()``,
 Config: ``COATCHECK_PATH`` (None: in memory), ``COATCHECK_OPTIONS`` (keywords
 for ``coatcheck.Store``; by default ``idle_timeout`` and
 ``remember_idle_timeout`` are ``PERMANENT_SESSION_LIFETIME``, as Flask's
-signed cookies live that long), ``COATCHECK_ABSOLUTE_TIMEOUT`` (seconds or a
-``timedelta``: a session ends that long after it was created however busy it
-is, so that a stolen cookie does not last forever; default 30 days, or
-``PERMANENT_SESSION_LIFETIME`` if longer). The store opens on first use in
-each process.
+signed cookies live that long, and ``shared`` is True for a file),
+``COATCHECK_ABSOLUTE_TIMEOUT`` (seconds or a ``timedelta``: a session ends
+that long after it was created however busy it is, so that a stolen cookie
+does not last forever; default 30 days, or ``PERMANENT_SESSION_LIFETIME`` if
+longer).
+
+The store opens on first use in each process (so after any ``fork()``), in
+shared mode: every worker process of ``gunicorn -w N`` or uWSGI, and any
+``flask`` command, uses the same file at once, and a logout in one worker
+is refused by all the others on their next request. A single-process server
+may set ``COATCHECK_OPTIONS = {"shared": False}`` (exclusive, a little
+faster: another process then gets ``StoreLocked``).
 """
 
 from __future__ import annotations
@@ -108,6 +115,8 @@ class CoatcheckSession(SecureCookieSession):
         self._cc_had_cookie = False
         # Created by a helper (csrf_token, login): kept even while empty.
         self._cc_keep = False
+        # A save of this request raised: the error response saves nothing.
+        self._cc_save_failed = False
 
     def _stored(self) -> Dict[str, Any]:
         return {k: v for k, v in self.items() if k != PERMANENT_KEY}
@@ -149,6 +158,8 @@ class SessionInterface(_FlaskSessionInterface):
         }
         options.update(config["COATCHECK_OPTIONS"] or {})
         path = config["COATCHECK_PATH"]
+        # Every worker process (and the flask command) opens the one file.
+        options.setdefault("shared", path is not None)
         if path is not None:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         return Store(path, **options)
@@ -181,7 +192,18 @@ class SessionInterface(_FlaskSessionInterface):
         return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        assert isinstance(session, CoatcheckSession)
+        if not isinstance(session, CoatcheckSession) or session._cc_save_failed:
+            # ``open_session`` failed (the store could not be opened), or this
+            # save already did: Flask reports that error; nothing to save, and
+            # no second, misleading traceback from here.
+            return
+        try:
+            self._save(app, session, response)
+        except BaseException:
+            session._cc_save_failed = True  # Flask's error handling saves again
+            raise
+
+    def _save(self, app: Flask, session: CoatcheckSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)

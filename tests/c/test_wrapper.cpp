@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <unistd.h>
 
 #include "coatcheck.hpp"
 
@@ -152,6 +153,29 @@ int main() {
             EXPECT(e.is_access_expired() && !e.is_not_found());
         }
         store.close();
+    });
+
+    run("shared_option_reaches_the_store", [&](bool &ok) {
+        // Shared mode commits durably every time: Periodic is refused with it.
+        coatcheck::Options shared;
+        shared.shared(true).durability(COATCHECK_DURABILITY_PERIODIC, std::chrono::seconds(1));
+        std::string path = "/tmp/coatcheck-cpp-shared-" + std::to_string(getpid()) + ".redb";
+        std::remove(path.c_str());
+        try {
+            coatcheck::Store::open(path, &shared);
+            EXPECT(false);
+        } catch (const coatcheck::Error &e) {
+            EXPECT(e.status() == COATCHECK_INVALID_ARGUMENT);
+            EXPECT(std::strstr(e.what(), "shared") != nullptr);
+        }
+        shared.durability(COATCHECK_DURABILITY_IMMEDIATE);
+        {
+            auto store = coatcheck::Store::open(path, &shared);
+            std::string token = *store.create().token();
+            store.set_json(token, "theme", "\"dark\"");
+            EXPECT(store.get(token).get_json("theme") == std::optional<std::string>("\"dark\""));
+        }
+        std::remove(path.c_str());
     });
 
     run("moved_store_closes_once", [&](bool &ok) {

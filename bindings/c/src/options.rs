@@ -493,6 +493,32 @@ pub unsafe extern "C" fn coatcheck_options_set_access_key(
     })
 }
 
+/// Sets shared mode (default false: exclusive). With `true`, the processes
+/// of one machine (the workers of a prefork server, a cron job, an admin
+/// tool) open the same file together: each process calls
+/// `coatcheck_store_open` itself, after `fork()`, never using a store
+/// inherited from its parent, and every read sees what any process committed
+/// before it began. Every commit is durable in this mode, so
+/// `COATCHECK_DURABILITY_PERIODIC` is refused at open
+/// (`COATCHECK_INVALID_ARGUMENT`). With `false`, a second process opening the
+/// file gets `COATCHECK_LOCKED`.
+///
+/// # Safety
+/// `options` is NULL or a live handle, not used by another thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_options_set_shared(
+    options: *mut coatcheck_options,
+    shared: bool,
+) -> coatcheck_status {
+    ffi_boundary!({
+        // SAFETY: `options` is NULL or a live handle that no other thread uses
+        // meanwhile (this function's contract).
+        let o = unsafe { handle_mut(options, "options") }?;
+        o.config.shared = shared;
+        Ok(())
+    })
+}
+
 /// For tests: the store reads time from a manual clock that starts at
 /// `start_ms` (milliseconds since the Unix epoch) and moves only with
 /// `coatcheck_store_advance_clock_ms`, so that expiry tests never sleep.

@@ -45,8 +45,9 @@ unsafe fn config_of(options: *const coatcheck_options) -> (Config, Option<Manual
 ///
 /// NULL `options` means the defaults. Fails with `COATCHECK_INVALID_ARGUMENT`
 /// naming the knob when an option is out of range, `COATCHECK_LOCKED` when
-/// another store (in this or another process) has the file open — one
-/// process owns a store file: serve with threads, not forked workers — and
+/// another store (in this or another process) has the file open
+/// exclusively (for several worker processes on one file, each opens it
+/// after fork with `coatcheck_options_set_shared(opts, true)`), and
 /// `COATCHECK_CORRUPT` when the file is not a coatcheck store.
 ///
 /// # Safety

@@ -68,7 +68,8 @@ fn session_id(id: &str) -> PyResult<SessionId> {
     SessionId::from_str(id).py_err()
 }
 
-/// A session store: one redb file (or memory), owned by this process.
+/// A session store: one redb file (or memory), owned by this process, or
+/// opened by several processes together with `shared=True`.
 #[pyclass(frozen, module = "coatcheck", name = "Store")]
 pub struct PyStore {
     pub(crate) store: Store,
@@ -128,6 +129,7 @@ impl PyStore {
         bind_user_agent=false,
         bind_ip_prefix=None,
         retired_access_keys=Vec::new(),
+        shared=false,
     ),
     // The real defaults (in seconds), for help() and inspect.signature().
     text_signature = "(path=None, *, idle_timeout=1800, absolute_timeout=86400, \
@@ -137,7 +139,7 @@ impl PyStore {
         max_value_bytes=65536, token_bytes=32, token_prefix='', token_timestamp=False, \
         regenerate_on_login=True, destroy_when_empty=False, access_ttl=900, \
         refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None, on_event=None, \
-        bind_user_agent=False, bind_ip_prefix=None, retired_access_keys=[])"
+        bind_user_agent=False, bind_ip_prefix=None, retired_access_keys=[], shared=False)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -169,6 +171,7 @@ impl PyStore {
         bind_user_agent: bool,
         bind_ip_prefix: Option<(u8, u8)>,
         retired_access_keys: Vec<Vec<u8>>,
+        shared: bool,
     ) -> PyResult<PyStore> {
         let mut c = Config::default();
         if let Some(d) = opt_duration(idle_timeout, "idle_timeout")? {
@@ -221,6 +224,7 @@ impl PyStore {
         }
         c.access_key = access_key;
         c.retired_access_keys = retired_access_keys;
+        c.shared = shared;
         if let Some(clock) = clock {
             c = c.clock(clock.inner.clone());
         }

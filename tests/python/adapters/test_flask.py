@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Iterator, Optional
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 from flask import Flask, Response, jsonify, request, session
@@ -329,3 +330,20 @@ def test_coatcheck_absolute_timeout_sets_the_hard_limit(
     assert c.get("/read").json == {"a": "1"}
     clock.advance(4 * 86400)
     assert c.get("/read").json == {}
+
+def test_a_store_that_cannot_open_is_reported_once_and_never_as_an_assertion(
+    app: Flask, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["COATCHECK_PATH"] = str(tmp_path)  # a directory: opening fails
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500, logged
+    for path, cookie in [("/read", "x" * 43), ("/write?k=v", None)]:
+        caplog.clear()
+        c = app.test_client()
+        if cookie is not None:  # open_session reads the store
+            c.set_cookie("session", cookie)
+        assert c.get(path).status_code == 500
+        reported = [record for record in caplog.records if record.exc_info]
+        assert len(reported) == 1, [record.getMessage() for record in reported]
+        exc_info = reported[0].exc_info
+        assert exc_info is not None and isinstance(exc_info[1], coatcheck.StoreIOError)
+        assert "AssertionError" not in caplog.text

@@ -1,9 +1,10 @@
 //! # coatcheck
 //!
-//! An embedded, single-process session engine. A web server hands coatcheck
-//! a visitor's state and gets back a ticket (the token); later it presents
-//! the ticket and gets the state back. No server to run: sessions live in
-//! one [redb](https://docs.rs/redb) file next to your app.
+//! An embedded session engine. A web server hands coatcheck a visitor's
+//! state and gets back a ticket (the token); later it presents the ticket
+//! and gets the state back. No server to run: sessions live in one
+//! [redb](https://docs.rs/redb) file next to your app, owned by one process
+//! or shared by the worker processes of one machine ([`Config::shared`]).
 //!
 //! - **Durable**: a change returns once it is on disk; concurrent writers
 //!   share one commit (group commit), so throughput grows with concurrency.

@@ -3,6 +3,7 @@
  * engine (sessions in one redb file). C++ users: see coatcheck.hpp.
  *
  * Link: cc app.c -Iinclude -Ltarget/release -lcoatcheck
+ *   or, after `make install`: cc app.c $(pkg-config --cflags --libs coatcheck)
  *
  * Calls: every function that can fail returns a coatcheck_status
  * (COATCHECK_OK is 0) and writes its results through out-parameters, which it
@@ -10,6 +11,15 @@
  * coatcheck_last_error_message() says what was asked and why it failed.
  * NULL arguments and strings that are not UTF-8 are COATCHECK_INVALID_ARGUMENT,
  * never a crash. Values cross as JSON text.
+ *
+ * Statuses: the setters of options, create options and cookie configs, the
+ * accessors of sessions, lists and token pairs, and the coatcheck_http_*
+ * helpers return only COATCHECK_OK or COATCHECK_INVALID_ARGUMENT
+ * (COATCHECK_INTERNAL aside: a bug). Calls on a store may also return
+ * COATCHECK_IO, COATCHECK_STORAGE or COATCHECK_CORRUPT, besides the statuses
+ * their own doc names. A closed store is never a status in C:
+ * coatcheck_store_close frees the handle and sets your pointer to NULL, and
+ * a NULL store is COATCHECK_INVALID_ARGUMENT.
  *
  * Ownership: every char* written to an out-parameter is the caller's and is
  * freed with coatcheck_string_free; every handle is freed with its own

@@ -82,7 +82,7 @@ test-install: c-install-tools
 	  $(C_CC) -std=c11 -Wall -Wextra -Werror src/hello.c -o hello \
 	    $$(pkg-config --cflags --libs coatcheck) -Wl,-rpath,$(C_INSTALL_TMP)/prefix/lib && \
 	  $(C_CC) -std=c11 -Wall -Wextra -Werror src/hello.c -o hello-static \
-	    $$(pkg-config --cflags coatcheck) prefix/lib/libcoatcheck.a $$(pkg-config --libs --static coatcheck | sed 's/-lcoatcheck//')
+	    $$(pkg-config --cflags coatcheck) prefix/lib/libcoatcheck.a $$(pkg-config --libs-only-l --static coatcheck | sed 's/-lcoatcheck//')
 	readelf -d $(C_INSTALL_TMP)/hello | grep -q 'NEEDED.*\[$(C_SONAME)\]'
 	! readelf -d $(C_INSTALL_TMP)/hello-static | grep -q 'NEEDED.*coatcheck'
 	cd $(C_INSTALL_TMP) && env -u LD_LIBRARY_PATH ./hello hello.redb | grep -q '^Set-Cookie: session='

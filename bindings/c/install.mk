@@ -17,23 +17,26 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR    ?= $(PREFIX)/share
 # release for `make install`; test-install installs the debug build it has.
-# (C_TARGET comes from test.mk, included after this file: hence `=`.)
 C_INSTALL_PROFILE ?= release
 
 C_VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 C_ABI_VERSION := $(shell sed -n 's/^\#define COATCHECK_ABI_VERSION \([0-9]*\)/\1/p' include/coatcheck.h)
 C_SONAME      := libcoatcheck.so.$(C_ABI_VERSION)
+# C_TARGET comes from test.mk, included after this file: hence `=`.
 C_INSTALL_SRC = $(C_TARGET)/$(C_INSTALL_PROFILE)
 C_INSTALL_TMP = $(abspath $(C_TARGET)/c/install-test)
 
 FACE_TESTS += test-install
 
-.PHONY: install uninstall c-install-tools test-install
+.PHONY: install uninstall c-install-tools c-install-test-tools test-install
 
 # patchelf writes the soname into the installed copy (cargo links cdylibs
-# without one); cmake and pkg-config are what test-install builds with.
+# without one).
 c-install-tools:
 	@command -v patchelf >/dev/null || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=600 patchelf)
+
+# What test-install builds with.
+c-install-test-tools: c-install-tools
 	@command -v pkg-config >/dev/null || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=600 pkg-config)
 	@command -v cmake >/dev/null || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=600 cmake)
 
@@ -68,7 +71,7 @@ uninstall:
 # Everything below sees the installed copy only: the compiler gets no
 # -Iinclude or -Ltarget, the sources are copied out of the tree, and
 # LD_LIBRARY_PATH is unset when the programs run.
-test-install: c-install-tools
+test-install: c-install-test-tools
 	rm -rf $(C_INSTALL_TMP)
 	$(MAKE) --no-print-directory install C_INSTALL_PROFILE=debug PREFIX=$(C_INSTALL_TMP)/prefix
 	@echo "== DESTDIR stages under PREFIX"

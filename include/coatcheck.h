@@ -3,6 +3,7 @@
  * engine (sessions in one redb file). C++ users: see coatcheck.hpp.
  *
  * Link: cc app.c -Iinclude -Ltarget/release -lcoatcheck
+ *   or, after `make install`: cc app.c $(pkg-config --cflags --libs coatcheck)
  *
  * Calls: every function that can fail returns a coatcheck_status
  * (COATCHECK_OK is 0) and writes its results through out-parameters, which it
@@ -10,6 +11,15 @@
  * coatcheck_last_error_message() says what was asked and why it failed.
  * NULL arguments and strings that are not UTF-8 are COATCHECK_INVALID_ARGUMENT,
  * never a crash. Values cross as JSON text.
+ *
+ * Statuses: the setters of options, create options and cookie configs, the
+ * accessors of sessions, lists and token pairs, and the coatcheck_http_*
+ * helpers return only COATCHECK_OK or COATCHECK_INVALID_ARGUMENT
+ * (COATCHECK_INTERNAL aside: a bug). Calls on a store may also return
+ * COATCHECK_IO, COATCHECK_STORAGE or COATCHECK_CORRUPT, besides the statuses
+ * their own doc names. A closed store is never a status in C:
+ * coatcheck_store_close frees the handle and sets your pointer to NULL, and
+ * a NULL store is COATCHECK_INVALID_ARGUMENT.
  *
  * Ownership: every char* written to an out-parameter is the caller's and is
  * freed with coatcheck_string_free; every handle is freed with its own
@@ -223,8 +233,11 @@ typedef int32_t coatcheck_same_site;
 #define COATCHECK_IO 10
 
 /**
- * The storage engine failed, or the store is closed or was inherited
- * through `fork()`.
+ * The storage engine failed (a failed commit, a full disk seen by redb),
+ * or the store handle was inherited through `fork()`. (A closed store is
+ * not among the causes in C: `coatcheck_store_close` frees the handle and
+ * sets your pointer to NULL, and a NULL store is
+ * `COATCHECK_INVALID_ARGUMENT`.)
  */
 #define COATCHECK_STORAGE 11
 
@@ -477,6 +490,9 @@ coatcheck_status coatcheck_options_set_token_bytes(struct coatcheck_options *opt
 /**
  * Sets a prefix for every token, such as `"cc_"`, so that secret scanners
  * can spot leaked ones (default none; at most 32 of `A-Z a-z 0-9 _ -`).
+ * NULL or `""` resets to no prefix. A prefix that breaks the rule is
+ * refused when the store opens (`COATCHECK_INVALID_ARGUMENT` naming
+ * `token_prefix`), not here.
  *
  * # Safety
  * `options` is NULL or a live handle, not used by another thread meanwhile;
@@ -844,7 +860,9 @@ coatcheck_status coatcheck_create_options_set_user(struct coatcheck_create_optio
 /**
  * Sets the whole initial data from a JSON object, such as
  * `{"cart": ["tea"]}`. Invalid JSON, or JSON that is not an object, is
- * `COATCHECK_INVALID_ARGUMENT`.
+ * `COATCHECK_INVALID_ARGUMENT` here; an empty key (or one longer than 256
+ * bytes) is refused by `coatcheck_store_create`
+ * (`COATCHECK_INVALID_ARGUMENT`, nothing created).
  *
  * # Safety
  * `options` is NULL or a live handle used by no other thread meanwhile;
@@ -1015,8 +1033,9 @@ coatcheck_status coatcheck_store_peek(const struct coatcheck_store *store,
 /**
  * Sets `key` to the value given as JSON text (`"\"dark\""`, `42`,
  * `["tea"]`, `{"$bytes": "<base64url>"}` for bytes…). Atomic: concurrent
- * changes of other keys all survive. Invalid JSON is
- * `COATCHECK_INVALID_ARGUMENT`, and nothing changes.
+ * changes of other keys all survive. Invalid JSON, an empty `key` or one
+ * longer than 256 bytes is `COATCHECK_INVALID_ARGUMENT`, and nothing
+ * changes.
  *
  * # Safety
  * `store` is NULL or a live store handle; `token`, `key` and `value_json`
@@ -1044,7 +1063,9 @@ coatcheck_status coatcheck_store_remove(const struct coatcheck_store *store,
 /**
  * Replaces all data with the JSON object `data_json` if the session is
  * still at `version` (optimistic concurrency); `COATCHECK_CONFLICT` if it
- * moved. If `out_version` is not NULL, writes the new version there.
+ * moved. If `out_version` is not NULL, writes the new version there. A key
+ * of `data_json` that is empty or longer than 256 bytes is
+ * `COATCHECK_INVALID_ARGUMENT`, and nothing changes.
  *
  * # Safety
  * `store` is NULL or a live store handle; `token` and `data_json` are each
@@ -1109,7 +1130,9 @@ coatcheck_status coatcheck_store_login(const struct coatcheck_store *store,
 
 /**
  * Adds a flash value (JSON text), kept until the next
- * `coatcheck_store_take_flash_json`.
+ * `coatcheck_store_take_flash_json`. As with `coatcheck_store_set_json`, an
+ * empty `key` (or one longer than 256 bytes) is
+ * `COATCHECK_INVALID_ARGUMENT`.
  *
  * # Safety
  * `store` is NULL or a live store handle; `token`, `key` and `value_json`
@@ -1487,7 +1510,11 @@ coatcheck_status coatcheck_cookie_config_new(struct coatcheck_cookie_config **ou
 void coatcheck_cookie_config_free(struct coatcheck_cookie_config *config);
 
 /**
- * Sets the cookie name (default `session`).
+ * Sets the cookie name (default `session`). The name must be a cookie
+ * name token (RFC 6265: letters, digits and ``!#$%&'*+-.^_`|~``); an empty
+ * name, `;`, `=`, spaces or CR/LF are `COATCHECK_INVALID_ARGUMENT` and the
+ * configuration keeps its name. The `__Host-`/`__Secure-` prefix rules
+ * involve other attributes and are checked when a cookie is written.
  *
  * # Safety
  * `config` is NULL or a live handle used by no other thread meanwhile;
@@ -1497,7 +1524,9 @@ coatcheck_status coatcheck_cookie_config_set_name(struct coatcheck_cookie_config
                                                   const char *name);
 
 /**
- * Sets the `Path` attribute (default `/`).
+ * Sets the `Path` attribute (default `/`). It must start with `/` and hold
+ * only printable ASCII without `;`: anything else (an empty path, CR/LF)
+ * is `COATCHECK_INVALID_ARGUMENT` and the configuration keeps its path.
  *
  * # Safety
  * `config` is NULL or a live handle used by no other thread meanwhile;
@@ -1508,6 +1537,9 @@ coatcheck_status coatcheck_cookie_config_set_path(struct coatcheck_cookie_config
 
 /**
  * Sets the `Domain` attribute; NULL (the default) means this host only.
+ * A domain must be printable ASCII without `;` or spaces: an empty string,
+ * `;` or CR/LF are `COATCHECK_INVALID_ARGUMENT` and the configuration
+ * keeps its domain.
  *
  * # Safety
  * `config` is NULL or a live handle used by no other thread meanwhile;
@@ -1570,7 +1602,10 @@ coatcheck_status coatcheck_cookie_config_add_key(struct coatcheck_cookie_config 
                                                  size_t len);
 
 /**
- * Sets the name of the JavaScript-readable CSRF cookie (default `XSRF-TOKEN`).
+ * Sets the name of the JavaScript-readable CSRF cookie (default
+ * `XSRF-TOKEN`). Like `coatcheck_cookie_config_set_name`, a name that is
+ * not a cookie name token is `COATCHECK_INVALID_ARGUMENT` and nothing
+ * changes.
  *
  * # Safety
  * `config` is NULL or a live handle used by no other thread meanwhile;

@@ -136,6 +136,15 @@ class SessionView {
     bool remember() const { return read<bool>(coatcheck_session_remember); }
     std::uint64_t version() const { return read<std::uint64_t>(coatcheck_session_version); }
     std::size_t pending_flash() const { return read<std::size_t>(coatcheck_session_pending_flash); }
+    /// The idle timeout in force for this session.
+    std::chrono::milliseconds idle_timeout() const {
+        return std::chrono::milliseconds(read<std::uint64_t>(coatcheck_session_idle_timeout_ms));
+    }
+    /// The absolute timeout in force for this session.
+    std::chrono::milliseconds absolute_timeout() const {
+        return std::chrono::milliseconds(
+            read<std::uint64_t>(coatcheck_session_absolute_timeout_ms));
+    }
 
     /// The C handle, for calls this wrapper does not cover.
     const coatcheck_session *raw() const noexcept { return raw_; }
@@ -244,8 +253,94 @@ class Options {
         detail::check(coatcheck_options_set_durability(raw(), kind, detail::ms(interval)));
         return *this;
     }
-    Options &token_prefix(const std::string &prefix) {
-        detail::check(coatcheck_options_set_token_prefix(raw(), prefix.c_str()));
+    /// A prefix for every token, such as "cc_"; nullopt (or "") resets to none.
+    Options &token_prefix(const std::optional<std::string> &prefix) {
+        detail::check(coatcheck_options_set_token_prefix(raw(), detail::c_str(prefix)));
+        return *this;
+    }
+    Options &remember_idle_timeout(std::chrono::milliseconds d) {
+        detail::check(coatcheck_options_set_remember_idle_timeout_ms(raw(), detail::ms(d)));
+        return *this;
+    }
+    Options &remember_absolute_timeout(std::chrono::milliseconds d) {
+        detail::check(coatcheck_options_set_remember_absolute_timeout_ms(raw(), detail::ms(d)));
+        return *this;
+    }
+    /// COATCHECK_TTL_LAST_ACCESS (default), _LAST_UPDATE or _CREATED.
+    Options &ttl_basis(coatcheck_ttl_basis basis) {
+        detail::check(coatcheck_options_set_ttl_basis(raw(), basis));
+        return *this;
+    }
+    Options &touch_interval(std::chrono::milliseconds d) {
+        detail::check(coatcheck_options_set_touch_interval_ms(raw(), detail::ms(d)));
+        return *this;
+    }
+    Options &sweep_batch(std::size_t batch) {
+        detail::check(coatcheck_options_set_sweep_batch(raw(), batch));
+        return *this;
+    }
+    Options &cache_capacity(std::size_t capacity) {
+        detail::check(coatcheck_options_set_cache_capacity(raw(), capacity));
+        return *this;
+    }
+    Options &max_value_bytes(std::size_t bytes) {
+        detail::check(coatcheck_options_set_max_value_bytes(raw(), bytes));
+        return *this;
+    }
+    Options &token_bytes(std::size_t bytes) {
+        detail::check(coatcheck_options_set_token_bytes(raw(), bytes));
+        return *this;
+    }
+    Options &token_timestamp(bool enabled) {
+        detail::check(coatcheck_options_set_token_timestamp(raw(), enabled));
+        return *this;
+    }
+    Options &regenerate_on_login(bool enabled) {
+        detail::check(coatcheck_options_set_regenerate_on_login(raw(), enabled));
+        return *this;
+    }
+    Options &destroy_when_empty(bool enabled) {
+        detail::check(coatcheck_options_set_destroy_when_empty(raw(), enabled));
+        return *this;
+    }
+    Options &access_ttl(std::chrono::milliseconds d) {
+        detail::check(coatcheck_options_set_access_ttl_ms(raw(), detail::ms(d)));
+        return *this;
+    }
+    Options &refresh_ttl(std::chrono::milliseconds d) {
+        detail::check(coatcheck_options_set_refresh_ttl_ms(raw(), detail::ms(d)));
+        return *this;
+    }
+    Options &refresh_grace(std::chrono::milliseconds d) {
+        detail::check(coatcheck_options_set_refresh_grace_ms(raw(), detail::ms(d)));
+        return *this;
+    }
+    /// The HMAC key of access tokens (at least 32 bytes); nullopt restores
+    /// the default, a random key per process.
+    Options &access_key(const std::optional<std::string> &key) {
+        detail::check(coatcheck_options_set_access_key(
+            raw(), key ? reinterpret_cast<const std::uint8_t *>(key->data()) : nullptr,
+            key ? key->size() : 0));
+        return *this;
+    }
+    /// An older access key, accepted to verify but never used to sign.
+    Options &add_retired_access_key(const std::string &key) {
+        detail::check(coatcheck_options_add_retired_access_key(
+            raw(), reinterpret_cast<const std::uint8_t *>(key.data()), key.size()));
+        return *this;
+    }
+    /// Binds sessions to their client (see coatcheck_options_set_binding);
+    /// 0 leaves an address family unbound.
+    Options &binding(bool user_agent, std::uint8_t ipv4_prefix_bits, std::uint8_t ipv6_prefix_bits) {
+        detail::check(
+            coatcheck_options_set_binding(raw(), user_agent, ipv4_prefix_bits, ipv6_prefix_bits));
+        return *this;
+    }
+    /// The session events hook (nullptr: none). It runs on a thread of
+    /// coatcheck's; `user_data` must outlive every store opened with these
+    /// options (see coatcheck_options_set_event_hook).
+    Options &event_hook(coatcheck_event_hook hook, void *user_data) {
+        detail::check(coatcheck_options_set_event_hook(raw(), hook, user_data));
         return *this;
     }
     Options &max_sessions_per_user(std::size_t max) {
@@ -322,10 +417,31 @@ class CookieConfig {
         detail::check(coatcheck_cookie_config_set_name(raw(), name.c_str()));
         return *this;
     }
+    /// Signs the cookie with `key` (at least 32 bytes), added after any
+    /// earlier keys: the first key signs, every key verifies.
     CookieConfig &signed_with(const std::string &key) {
-        detail::check(coatcheck_cookie_config_set_signed(raw(), true));
+        signed_cookie(true);
+        return add_key(key);
+    }
+    /// Whether the cookie value is signed (needs a key: add_key).
+    CookieConfig &signed_cookie(bool enabled) {
+        detail::check(coatcheck_cookie_config_set_signed(raw(), enabled));
+        return *this;
+    }
+    /// Appends a signing key (at least 32 bytes).
+    CookieConfig &add_key(const std::string &key) {
         detail::check(coatcheck_cookie_config_add_key(
             raw(), reinterpret_cast<const std::uint8_t *>(key.data()), key.size()));
+        return *this;
+    }
+    /// The Domain attribute; nullopt (the default) means this host only.
+    CookieConfig &domain(const std::optional<std::string> &domain) {
+        detail::check(coatcheck_cookie_config_set_domain(raw(), detail::c_str(domain)));
+        return *this;
+    }
+    /// The name of the JavaScript-readable CSRF cookie (default XSRF-TOKEN).
+    CookieConfig &csrf_cookie_name(const std::string &name) {
+        detail::check(coatcheck_cookie_config_set_csrf_cookie_name(raw(), name.c_str()));
         return *this;
     }
     /// The Secure attribute (default true; false for plain-HTTP local use).
@@ -357,6 +473,13 @@ class CookieConfig {
     std::string set_cookie_for(const std::string &token, const SessionView &session) const {
         char *out = nullptr;
         detail::check(coatcheck_http_set_cookie_for(raw(), token.c_str(), session.raw(), &out));
+        return detail::take(out);
+    }
+    /// The Set-Cookie value of the CSRF cookie holding `csrf_token`
+    /// (from Store::csrf_token).
+    std::string csrf_cookie(const std::string &csrf_token) const {
+        char *out = nullptr;
+        detail::check(coatcheck_http_csrf_cookie(raw(), csrf_token.c_str(), &out));
         return detail::take(out);
     }
     std::string clear_cookie() const {
@@ -391,6 +514,12 @@ class CookieConfig {
   private:
     std::unique_ptr<coatcheck_cookie_config, detail::CookieConfigFree> config_;
 };
+
+/// The library's version, such as "0.1.0".
+inline std::string version() { return coatcheck_version(); }
+
+/// Whether the linked library has the ABI of this header: check at start-up.
+inline bool abi_matches() noexcept { return coatcheck_abi_version() == COATCHECK_ABI_VERSION; }
 
 /// The bearer token of an Authorization header value, if any.
 inline std::optional<std::string> token_from_authorization(const std::string &header) {
@@ -508,6 +637,32 @@ class Store {
         std::uint64_t n = 0;
         detail::check(coatcheck_store_count(store_, &n));
         return n;
+    }
+    /// How many users have at least one live session.
+    std::uint64_t count_users() {
+        std::uint64_t n = 0;
+        detail::check(coatcheck_store_count_users(store_, &n));
+        return n;
+    }
+    /// The store's counters as one JSON object (sessions, users, file_bytes,
+    /// commits, …; see coatcheck_store_stats_json).
+    std::string stats_json() {
+        char *out = nullptr;
+        detail::check(coatcheck_store_stats_json(store_, &out));
+        return detail::take(out);
+    }
+    /// Gives the session a lifetime of its own, counted from its creation.
+    void set_lifetime(const std::string &token, std::chrono::milliseconds idle,
+                      std::chrono::milliseconds absolute) {
+        detail::check(coatcheck_store_set_lifetime_ms(store_, token.c_str(), detail::ms(idle),
+                                                      detail::ms(absolute)));
+    }
+    /// Replaces the session's meta (IP address, User-Agent, label).
+    void set_meta(const std::string &token, const std::optional<std::string> &ip,
+                  const std::optional<std::string> &user_agent,
+                  const std::optional<std::string> &label = std::nullopt) {
+        detail::check(coatcheck_store_set_meta(store_, token.c_str(), detail::c_str(ip),
+                                               detail::c_str(user_agent), detail::c_str(label)));
     }
     std::size_t sweep() {
         std::size_t n = 0;

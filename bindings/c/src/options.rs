@@ -8,7 +8,7 @@ use std::ffi::c_char;
 use engine::{Config, Durability, ManualClock, Timestamp, TtlBasis};
 
 use crate::error::Failure;
-use crate::ffi::{free_handle, handle_mut, into_handle, millis, out_ptr, run_quietly, str_arg};
+use crate::ffi::{free_handle, handle_mut, into_handle, millis, opt_str_arg, out_ptr, run_quietly};
 use crate::status::coatcheck_status;
 
 /// The options of a store (an opaque handle): made by
@@ -332,6 +332,9 @@ pub unsafe extern "C" fn coatcheck_options_set_token_bytes(
 
 /// Sets a prefix for every token, such as `"cc_"`, so that secret scanners
 /// can spot leaked ones (default none; at most 32 of `A-Z a-z 0-9 _ -`).
+/// NULL or `""` resets to no prefix. A prefix that breaks the rule is
+/// refused when the store opens (`COATCHECK_INVALID_ARGUMENT` naming
+/// `token_prefix`), not here.
 ///
 /// # Safety
 /// `options` is NULL or a live handle, not used by another thread meanwhile;
@@ -346,7 +349,9 @@ pub unsafe extern "C" fn coatcheck_options_set_token_prefix(
         // meanwhile (this function's contract).
         let o = unsafe { handle_mut(options, "options") }?;
         // SAFETY: `prefix` is NULL or NUL-terminated (this function's contract).
-        o.config.token_prefix = unsafe { str_arg(prefix, "prefix") }?.to_owned();
+        o.config.token_prefix = unsafe { opt_str_arg(prefix, "prefix") }?
+            .unwrap_or_default()
+            .to_owned();
         Ok(())
     })
 }

@@ -504,7 +504,9 @@ pub unsafe extern "C" fn coatcheck_create_options_set_user(
 
 /// Sets the whole initial data from a JSON object, such as
 /// `{"cart": ["tea"]}`. Invalid JSON, or JSON that is not an object, is
-/// `COATCHECK_INVALID_ARGUMENT`.
+/// `COATCHECK_INVALID_ARGUMENT` here; an empty key (or one longer than 256
+/// bytes) is refused by `coatcheck_store_create`
+/// (`COATCHECK_INVALID_ARGUMENT`, nothing created).
 ///
 /// # Safety
 /// `options` is NULL or a live handle used by no other thread meanwhile;

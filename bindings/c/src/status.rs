@@ -32,8 +32,11 @@ pub const COATCHECK_LOCKED: coatcheck_status = 8;
 pub const COATCHECK_CORRUPT: coatcheck_status = 9;
 /// The operating system refused a file operation.
 pub const COATCHECK_IO: coatcheck_status = 10;
-/// The storage engine failed, or the store is closed or was inherited
-/// through `fork()`.
+/// The storage engine failed (a failed commit, a full disk seen by redb),
+/// or the store handle was inherited through `fork()`. (A closed store is
+/// not among the causes in C: `coatcheck_store_close` frees the handle and
+/// sets your pointer to NULL, and a NULL store is
+/// `COATCHECK_INVALID_ARGUMENT`.)
 pub const COATCHECK_STORAGE: coatcheck_status = 11;
 /// A bug in coatcheck (a caught panic) or an error kind this version of the
 /// C face does not know yet.

@@ -309,8 +309,9 @@ pub unsafe extern "C" fn coatcheck_store_peek(
 
 /// Sets `key` to the value given as JSON text (`"\"dark\""`, `42`,
 /// `["tea"]`, `{"$bytes": "<base64url>"}` for bytes…). Atomic: concurrent
-/// changes of other keys all survive. Invalid JSON is
-/// `COATCHECK_INVALID_ARGUMENT`, and nothing changes.
+/// changes of other keys all survive. Invalid JSON, an empty `key` or one
+/// longer than 256 bytes is `COATCHECK_INVALID_ARGUMENT`, and nothing
+/// changes.
 ///
 /// # Safety
 /// `store` is NULL or a live store handle; `token`, `key` and `value_json`
@@ -368,7 +369,9 @@ pub unsafe extern "C" fn coatcheck_store_remove(
 
 /// Replaces all data with the JSON object `data_json` if the session is
 /// still at `version` (optimistic concurrency); `COATCHECK_CONFLICT` if it
-/// moved. If `out_version` is not NULL, writes the new version there.
+/// moved. If `out_version` is not NULL, writes the new version there. A key
+/// of `data_json` that is empty or longer than 256 bytes is
+/// `COATCHECK_INVALID_ARGUMENT`, and nothing changes.
 ///
 /// # Safety
 /// `store` is NULL or a live store handle; `token` and `data_json` are each
@@ -502,7 +505,9 @@ pub unsafe extern "C" fn coatcheck_store_login(
 }
 
 /// Adds a flash value (JSON text), kept until the next
-/// `coatcheck_store_take_flash_json`.
+/// `coatcheck_store_take_flash_json`. As with `coatcheck_store_set_json`, an
+/// empty `key` (or one longer than 256 bytes) is
+/// `COATCHECK_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// `store` is NULL or a live store handle; `token`, `key` and `value_json`

@@ -343,7 +343,19 @@ pub unsafe extern "C" fn coatcheck_cookie_config_free(config: *mut coatcheck_coo
     run_quietly(|| unsafe { free_handle(config) });
 }
 
-/// Sets the cookie name (default `session`).
+/// Checks one attribute at its setter with the core's rules: `trial` is the
+/// default configuration (valid as a whole) with only that attribute
+/// changed, so any error it reports is about that attribute. Rules that
+/// tie attributes together (prefixes, signing keys) wait for the cookie.
+fn check_field(trial: CookieConfig, op: &str) -> Result<(), Failure> {
+    trial.validate().map_err(|error| Failure::core(error, op))
+}
+
+/// Sets the cookie name (default `session`). The name must be a cookie
+/// name token (RFC 6265: letters, digits and ``!#$%&'*+-.^_`|~``); an empty
+/// name, `;`, `=`, spaces or CR/LF are `COATCHECK_INVALID_ARGUMENT` and the
+/// configuration keeps its name. The `__Host-`/`__Secure-` prefix rules
+/// involve other attributes and are checked when a cookie is written.
 ///
 /// # Safety
 /// `config` is NULL or a live handle used by no other thread meanwhile;
@@ -357,12 +369,22 @@ pub unsafe extern "C" fn coatcheck_cookie_config_set_name(
         // SAFETY: `config` is NULL or live and unshared (this function's contract).
         let c = unsafe { handle_mut(config, "config") }?;
         // SAFETY: `name` is NULL or NUL-terminated (this function's contract).
-        c.config.name = unsafe { str_arg(name, "name") }?.to_owned();
+        let name = unsafe { str_arg(name, "name") }?.to_owned();
+        check_field(
+            CookieConfig {
+                name: name.clone(),
+                ..CookieConfig::default()
+            },
+            "cookie_config_set_name",
+        )?;
+        c.config.name = name;
         Ok(())
     })
 }
 
-/// Sets the `Path` attribute (default `/`).
+/// Sets the `Path` attribute (default `/`). It must start with `/` and hold
+/// only printable ASCII without `;`: anything else (an empty path, CR/LF)
+/// is `COATCHECK_INVALID_ARGUMENT` and the configuration keeps its path.
 ///
 /// # Safety
 /// `config` is NULL or a live handle used by no other thread meanwhile;
@@ -376,12 +398,23 @@ pub unsafe extern "C" fn coatcheck_cookie_config_set_path(
         // SAFETY: `config` is NULL or live and unshared (this function's contract).
         let c = unsafe { handle_mut(config, "config") }?;
         // SAFETY: `path` is NULL or NUL-terminated (this function's contract).
-        c.config.path = unsafe { str_arg(path, "path") }?.to_owned();
+        let path = unsafe { str_arg(path, "path") }?.to_owned();
+        check_field(
+            CookieConfig {
+                path: path.clone(),
+                ..CookieConfig::default()
+            },
+            "cookie_config_set_path",
+        )?;
+        c.config.path = path;
         Ok(())
     })
 }
 
 /// Sets the `Domain` attribute; NULL (the default) means this host only.
+/// A domain must be printable ASCII without `;` or spaces: an empty string,
+/// `;` or CR/LF are `COATCHECK_INVALID_ARGUMENT` and the configuration
+/// keeps its domain.
 ///
 /// # Safety
 /// `config` is NULL or a live handle used by no other thread meanwhile;
@@ -395,7 +428,15 @@ pub unsafe extern "C" fn coatcheck_cookie_config_set_domain(
         // SAFETY: `config` is NULL or live and unshared (this function's contract).
         let c = unsafe { handle_mut(config, "config") }?;
         // SAFETY: `domain` is NULL or NUL-terminated (this function's contract).
-        c.config.domain = unsafe { opt_str_arg(domain, "domain") }?.map(str::to_owned);
+        let domain = unsafe { opt_str_arg(domain, "domain") }?.map(str::to_owned);
+        check_field(
+            CookieConfig {
+                domain: domain.clone(),
+                ..CookieConfig::default()
+            },
+            "cookie_config_set_domain",
+        )?;
+        c.config.domain = domain;
         Ok(())
     })
 }
@@ -513,7 +554,10 @@ pub unsafe extern "C" fn coatcheck_cookie_config_add_key(
     })
 }
 
-/// Sets the name of the JavaScript-readable CSRF cookie (default `XSRF-TOKEN`).
+/// Sets the name of the JavaScript-readable CSRF cookie (default
+/// `XSRF-TOKEN`). Like `coatcheck_cookie_config_set_name`, a name that is
+/// not a cookie name token is `COATCHECK_INVALID_ARGUMENT` and nothing
+/// changes.
 ///
 /// # Safety
 /// `config` is NULL or a live handle used by no other thread meanwhile;
@@ -527,7 +571,15 @@ pub unsafe extern "C" fn coatcheck_cookie_config_set_csrf_cookie_name(
         // SAFETY: `config` is NULL or live and unshared (this function's contract).
         let c = unsafe { handle_mut(config, "config") }?;
         // SAFETY: `name` is NULL or NUL-terminated (this function's contract).
-        c.config.csrf_cookie_name = unsafe { str_arg(name, "name") }?.to_owned();
+        let name = unsafe { str_arg(name, "name") }?.to_owned();
+        check_field(
+            CookieConfig {
+                csrf_cookie_name: name.clone(),
+                ..CookieConfig::default()
+            },
+            "cookie_config_set_csrf_cookie_name",
+        )?;
+        c.config.csrf_cookie_name = name;
         Ok(())
     })
 }

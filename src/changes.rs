@@ -1,0 +1,166 @@
+//! A batch of changes to one session, applied together: what a web
+//! framework's session does at the end of a request (several keys set or
+//! removed, a flash message, a new expiry) in one atomic call and one commit.
+
+use crate::error::Result;
+use crate::lifetime::Lifetime;
+use crate::record::LiveRecord;
+use crate::store::validate_key;
+use crate::value::Value;
+
+/// One change of the session's data, in the order it was asked for.
+#[derive(Clone, PartialEq)]
+pub(crate) enum DataChange {
+    Set(String, Value),
+    Remove(String),
+}
+
+/// Changes to apply to one session at once with [`Store::apply`](crate::Store::apply).
+///
+/// Data changes (`set`, `remove`) apply in the order they were added, so a
+/// later change of a key wins; flash values are added after them. Applying
+/// a batch is one write and one commit, and it is all or nothing: every key
+/// and value is checked before anything is written, and a batch that would
+/// make the session too large changes nothing.
+///
+/// Like [`Store::set`](crate::Store::set), a batch changes only the keys it
+/// names: keys another request changed meanwhile keep their values.
+///
+/// ```
+/// # use coatcheck::{Changes, Config, NewSession, Store, Value};
+/// # let store = Store::in_memory(Config::default())?;
+/// # let token = store.create(NewSession::default().insert("step", 1))?.token().unwrap().to_owned();
+/// store.apply(
+///     &token,
+///     Changes::new()
+///         .set("theme", "dark")
+///         .set("lang", "fr")
+///         .remove("step")
+///         .flash("notice", "Saved")
+///         .remember(true),
+/// )?;
+/// let session = store.peek(&token)?;
+/// assert_eq!(session.get("theme"), Some(&Value::from("dark")));
+/// assert_eq!(session.get("step"), None);
+/// assert!(session.remember());
+/// assert_eq!(store.take_flash(&token)?.len(), 1);
+/// # Ok::<(), coatcheck::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq)]
+pub struct Changes {
+    pub(crate) data: Vec<DataChange>,
+    pub(crate) flash: Vec<(String, Value)>,
+    pub(crate) lifetime: Option<Option<Lifetime>>,
+    pub(crate) remember: Option<bool>,
+}
+
+impl Changes {
+    /// An empty batch: applying it writes nothing.
+    pub fn new() -> Changes {
+        Changes::default()
+    }
+
+    /// Sets `key` to `value`.
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<Value>) -> Changes {
+        self.data.push(DataChange::Set(key.into(), value.into()));
+        self
+    }
+
+    /// Removes `key` (nothing happens if the session does not hold it).
+    pub fn remove(mut self, key: impl Into<String>) -> Changes {
+        self.data.push(DataChange::Remove(key.into()));
+        self
+    }
+
+    /// Adds a flash value, kept until the next [`Store::take_flash`](crate::Store::take_flash).
+    pub fn flash(mut self, key: impl Into<String>, value: impl Into<Value>) -> Changes {
+        self.flash.push((key.into(), value.into()));
+        self
+    }
+
+    /// Gives the session its own lifetime; `None` puts it back on the
+    /// configured (or remember) lifetime, as [`Store::set_lifetime`](crate::Store::set_lifetime).
+    pub fn lifetime(mut self, lifetime: impl Into<Option<Lifetime>>) -> Changes {
+        self.lifetime = Some(lifetime.into());
+        self
+    }
+
+    /// Turns "keep me signed in" on or off, as [`Store::set_remember`](crate::Store::set_remember).
+    pub fn remember(mut self, remember: bool) -> Changes {
+        self.remember = Some(remember);
+        self
+    }
+
+    /// Whether the batch asks for nothing.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+            && self.flash.is_empty()
+            && self.lifetime.is_none()
+            && self.remember.is_none()
+    }
+
+    /// Whether applying the batch to `live` would change anything (a flash
+    /// value always does). Errs on the side of "yes": a key removed and set
+    /// back to its value counts as a change.
+    pub(crate) fn would_change(&self, live: &LiveRecord) -> bool {
+        let data_changes = self.data.iter().any(|change| match change {
+            DataChange::Set(key, value) => live.data.get(key) != Some(value),
+            DataChange::Remove(key) => live.data.contains_key(key),
+        });
+        data_changes
+            || !self.flash.is_empty()
+            || self.lifetime.is_some_and(|l| l != live.lifetime)
+            || self.remember.is_some_and(|r| r != live.remember)
+    }
+
+    /// Checks every key, value and lifetime, before anything is written.
+    pub(crate) fn validate(&self) -> Result<()> {
+        for change in &self.data {
+            match change {
+                DataChange::Set(key, value) => {
+                    validate_key(key)?;
+                    value.validate(key)?;
+                }
+                DataChange::Remove(key) => validate_key(key)?,
+            }
+        }
+        for (key, value) in &self.flash {
+            validate_key(key)?;
+            value.validate(key)?;
+        }
+        if let Some(Some(lifetime)) = &self.lifetime {
+            lifetime.validate("lifetime")?;
+        }
+        Ok(())
+    }
+}
+
+/// Names the keys only: values may be anything an app keeps in a session.
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set: Vec<&str> = self
+            .data
+            .iter()
+            .filter_map(|c| match c {
+                DataChange::Set(key, _) => Some(key.as_str()),
+                DataChange::Remove(_) => None,
+            })
+            .collect();
+        let remove: Vec<&str> = self
+            .data
+            .iter()
+            .filter_map(|c| match c {
+                DataChange::Remove(key) => Some(key.as_str()),
+                DataChange::Set(..) => None,
+            })
+            .collect();
+        let flash: Vec<&str> = self.flash.iter().map(|(key, _)| key.as_str()).collect();
+        f.debug_struct("Changes")
+            .field("set", &set)
+            .field("remove", &remove)
+            .field("flash", &flash)
+            .field("lifetime", &self.lifetime)
+            .field("remember", &self.remember)
+            .finish()
+    }
+}

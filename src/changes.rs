@@ -2,17 +2,23 @@
 //! framework's session does at the end of a request (several keys set or
 //! removed, a flash message, a new expiry) in one atomic call and one commit.
 
-use crate::error::Result;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
 use crate::lifetime::Lifetime;
 use crate::record::LiveRecord;
 use crate::store::validate_key;
 use crate::value::Value;
+
+/// The fields of a batch's JSON form, in the order they apply.
+const FIELDS: [&str; 6] = ["clear", "set", "remove", "flash", "lifetime", "remember"];
 
 /// One change of the session's data, in the order it was asked for.
 #[derive(Clone, PartialEq)]
 pub(crate) enum DataChange {
     Set(String, Value),
     Remove(String),
+    Clear,
 }
 
 /// Changes to apply to one session at once with [`Store::apply`](crate::Store::apply).
@@ -66,6 +72,13 @@ impl Changes {
         self
     }
 
+    /// Removes every key: with the sets after it, the batch replaces the
+    /// data (a framework's `session.clear()` followed by new values).
+    pub fn clear(mut self) -> Changes {
+        self.data.push(DataChange::Clear);
+        self
+    }
+
     /// Removes `key` (nothing happens if the session does not hold it).
     pub fn remove(mut self, key: impl Into<String>) -> Changes {
         self.data.push(DataChange::Remove(key.into()));
@@ -91,6 +104,87 @@ impl Changes {
         self
     }
 
+    /// A batch from its JSON form, as the C face takes it: an object with
+    /// any of `"clear"` (`true`: remove every key first), `"set"` (an object of keys and values), `"remove"` (an array
+    /// of keys), `"flash"` (an object), `"lifetime"` (`{"idle_ms": n,
+    /// "absolute_ms": n}`, or `null` for the configured lifetime) and
+    /// `"remember"` (a boolean). Values take the JSON form of
+    /// [`Value::from_json`]; a clear applies first, then sets, then removes. Anything else (an
+    /// unknown field, a wrong type) is `InvalidArgument`.
+    ///
+    /// ```
+    /// # use coatcheck::Changes;
+    /// let batch = Changes::from_json_str(
+    ///     r#"{"set": {"theme": "dark"}, "remove": ["step"], "lifetime": {"idle_ms": 60000, "absolute_ms": 600000}}"#,
+    /// )?;
+    /// assert!(!batch.is_empty());
+    /// assert!(Changes::from_json_str(r#"{"sets": {}}"#).is_err());
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn from_json_str(text: &str) -> Result<Changes> {
+        use serde_json::Value as J;
+        let bad = |what: &str| Error::invalid_argument(format!("changes: {what}"));
+        let json: J = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_argument(format!("changes: invalid JSON: {e}")))?;
+        let J::Object(fields) = json else {
+            return Err(bad("expected a JSON object"));
+        };
+        let mut changes = Changes::new();
+        for name in FIELDS {
+            let Some(field) = fields.get(name) else {
+                continue;
+            };
+            match (name, field) {
+                ("clear", J::Bool(clear)) => {
+                    if *clear {
+                        changes = changes.clear();
+                    }
+                }
+                ("set", J::Object(map)) => {
+                    for (key, value) in map {
+                        changes = changes.set(key.clone(), Value::from_json(value)?);
+                    }
+                }
+                ("remove", J::Array(keys)) => {
+                    for key in keys {
+                        let J::String(key) = key else {
+                            return Err(bad("\"remove\" must be an array of strings"));
+                        };
+                        changes = changes.remove(key.clone());
+                    }
+                }
+                ("flash", J::Object(map)) => {
+                    for (key, value) in map {
+                        changes = changes.flash(key.clone(), Value::from_json(value)?);
+                    }
+                }
+                ("lifetime", J::Null) => changes = changes.lifetime(None),
+                ("lifetime", J::Object(l)) => {
+                    let ms = |part: &str| {
+                        l.get(part).and_then(J::as_u64).ok_or_else(|| {
+                            bad("\"lifetime\" needs \"idle_ms\" and \"absolute_ms\" (whole milliseconds)")
+                        })
+                    };
+                    if l.len() != 2 {
+                        return Err(bad("\"lifetime\" has only \"idle_ms\" and \"absolute_ms\""));
+                    }
+                    changes = changes.lifetime(Lifetime::new(
+                        Duration::from_millis(ms("idle_ms")?),
+                        Duration::from_millis(ms("absolute_ms")?),
+                    ));
+                }
+                ("remember", J::Bool(remember)) => changes = changes.remember(*remember),
+                (name, _) => return Err(bad(&format!("\"{name}\" has the wrong type"))),
+            }
+        }
+        if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(bad(&format!(
+                "unknown field {unknown:?} (expected clear, set, remove, flash, lifetime, remember)"
+            )));
+        }
+        Ok(changes)
+    }
+
     /// Whether the batch asks for nothing.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
@@ -106,6 +200,7 @@ impl Changes {
         let data_changes = self.data.iter().any(|change| match change {
             DataChange::Set(key, value) => live.data.get(key) != Some(value),
             DataChange::Remove(key) => live.data.contains_key(key),
+            DataChange::Clear => !live.data.is_empty(),
         });
         data_changes
             || !self.flash.is_empty()
@@ -122,6 +217,7 @@ impl Changes {
                     value.validate(key)?;
                 }
                 DataChange::Remove(key) => validate_key(key)?,
+                DataChange::Clear => {}
             }
         }
         for (key, value) in &self.flash {
@@ -143,7 +239,7 @@ impl std::fmt::Debug for Changes {
             .iter()
             .filter_map(|c| match c {
                 DataChange::Set(key, _) => Some(key.as_str()),
-                DataChange::Remove(_) => None,
+                DataChange::Remove(_) | DataChange::Clear => None,
             })
             .collect();
         let remove: Vec<&str> = self
@@ -151,13 +247,14 @@ impl std::fmt::Debug for Changes {
             .iter()
             .filter_map(|c| match c {
                 DataChange::Remove(key) => Some(key.as_str()),
-                DataChange::Set(..) => None,
+                DataChange::Set(..) | DataChange::Clear => None,
             })
             .collect();
         let flash: Vec<&str> = self.flash.iter().map(|(key, _)| key.as_str()).collect();
         f.debug_struct("Changes")
             .field("set", &set)
             .field("remove", &remove)
+            .field("clear", &self.data.contains(&DataChange::Clear))
             .field("flash", &flash)
             .field("lifetime", &self.lifetime)
             .field("remember", &self.remember)

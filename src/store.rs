@@ -1513,6 +1513,12 @@ impl Store {
                                 versioned = true;
                             }
                         }
+                        crate::changes::DataChange::Clear => {
+                            if !live.data.is_empty() {
+                                Arc::make_mut(&mut live.data).clear();
+                                versioned = true;
+                            }
+                        }
                     }
                 }
                 for (key, value) in changes.flash {

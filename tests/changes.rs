@@ -235,3 +235,64 @@ fn debug_names_keys_but_no_values() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_batch_reads_from_json_and_refuses_what_it_does_not_know() {
+    let (store, _clock) = common::store();
+    let token = common::new_token(&store, NewSession::default().insert("step", 1));
+    let batch = Changes::from_json_str(
+        r#"{"set": {"theme": "dark", "n": 3}, "remove": ["step"], "flash": {"notice": "hi"},
+            "lifetime": {"idle_ms": 60000, "absolute_ms": 600000}, "remember": true}"#,
+    )
+    .unwrap();
+    store.apply(&token, batch).unwrap();
+    let session = store.peek(&token).unwrap();
+    assert_eq!(session.get("theme"), Some(&Value::from("dark")));
+    assert_eq!(session.get("n"), Some(&Value::from(3)));
+    assert_eq!(session.get("step"), None);
+    assert!(session.remember());
+    assert_eq!(
+        session.lifetime(),
+        Lifetime::new(Duration::from_secs(60), Duration::from_secs(600))
+    );
+    let reset = Changes::from_json_str(r#"{"lifetime": null}"#).unwrap();
+    store.apply(&token, reset).unwrap();
+    assert!(!store.peek(&token).unwrap().has_custom_lifetime());
+
+    for bad in [
+        "",
+        "[]",
+        r#"{"sets": {}}"#,
+        r#"{"set": []}"#,
+        r#"{"remove": [1]}"#,
+        r#"{"remove": "k"}"#,
+        r#"{"remember": 1}"#,
+        r#"{"lifetime": {"idle_ms": 1}}"#,
+        r#"{"lifetime": {"idle_ms": -1, "absolute_ms": 5}}"#,
+        r#"{"lifetime": 60}"#,
+    ] {
+        let err = Changes::from_json_str(bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad}: {err}");
+    }
+}
+
+#[test]
+fn clear_then_set_replaces_the_data_in_one_batch() {
+    let (store, _clock) = common::store();
+    let token = common::new_token(
+        &store,
+        NewSession::default().insert("old", 1).insert("k", 0),
+    );
+    let version = store.peek(&token).unwrap().version();
+    store
+        .apply(&token, Changes::new().clear().set("k", 2).set("new", 3))
+        .unwrap();
+    let session = store.peek(&token).unwrap();
+    assert_eq!(session.get("old"), None);
+    assert_eq!(session.get("k"), Some(&Value::from(2)));
+    assert_eq!(session.get("new"), Some(&Value::from(3)));
+    assert_eq!(session.version(), version + 1);
+    let from_json = Changes::from_json_str(r#"{"clear": true, "set": {"only": 1}}"#).unwrap();
+    store.apply(&token, from_json).unwrap();
+    assert_eq!(store.peek(&token).unwrap().data().len(), 1);
+}

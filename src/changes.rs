@@ -2,12 +2,14 @@
 //! framework's session does at the end of a request (several keys set or
 //! removed, a flash message, a new expiry) in one atomic call and one commit.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::lifetime::Lifetime;
 use crate::record::LiveRecord;
 use crate::store::validate_key;
+use crate::store::Outcome;
 use crate::value::Value;
 
 /// The fields of a batch's JSON form, in the order they apply.
@@ -206,6 +208,55 @@ impl Changes {
             || !self.flash.is_empty()
             || self.lifetime.is_some_and(|l| l != live.lifetime)
             || self.remember.is_some_and(|r| r != live.remember)
+    }
+
+    /// Applies the batch to a copy of a live session; says what changed:
+    /// data or flash (the version moves), only lifetime or remember, or
+    /// nothing (nothing is written).
+    pub(crate) fn apply_to(self, live: &mut LiveRecord) -> Outcome<()> {
+        let mut versioned = false;
+        for change in self.data {
+            match change {
+                DataChange::Set(key, value) => {
+                    if live.data.get(&key) != Some(&value) {
+                        Arc::make_mut(&mut live.data).insert(key, value);
+                        versioned = true;
+                    }
+                }
+                DataChange::Remove(key) => {
+                    if live.data.contains_key(&key) {
+                        Arc::make_mut(&mut live.data).remove(&key);
+                        versioned = true;
+                    }
+                }
+                DataChange::Clear => {
+                    if !live.data.is_empty() {
+                        Arc::make_mut(&mut live.data).clear();
+                        versioned = true;
+                    }
+                }
+            }
+        }
+        for (key, value) in self.flash {
+            live.flash.insert(key, value);
+            versioned = true;
+        }
+        let mut changed = false;
+        if let Some(lifetime) = self.lifetime {
+            changed |= live.lifetime != lifetime;
+            live.lifetime = lifetime;
+        }
+        if let Some(remember) = self.remember {
+            changed |= live.remember != remember;
+            live.remember = remember;
+        }
+        if versioned {
+            Outcome::Versioned(())
+        } else if changed {
+            Outcome::Unversioned(())
+        } else {
+            Outcome::Unchanged(())
+        }
     }
 
     /// Checks every key, value and lifetime, before anything is written.

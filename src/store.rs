@@ -1497,51 +1497,8 @@ impl Store {
             if !changes.would_change(&current.record) {
                 return Ok(());
             }
-            self.inner.mutate(id, move |live, _| {
-                let mut versioned = false;
-                for change in changes.data {
-                    match change {
-                        crate::changes::DataChange::Set(key, value) => {
-                            if live.data.get(&key) != Some(&value) {
-                                Arc::make_mut(&mut live.data).insert(key, value);
-                                versioned = true;
-                            }
-                        }
-                        crate::changes::DataChange::Remove(key) => {
-                            if live.data.contains_key(&key) {
-                                Arc::make_mut(&mut live.data).remove(&key);
-                                versioned = true;
-                            }
-                        }
-                        crate::changes::DataChange::Clear => {
-                            if !live.data.is_empty() {
-                                Arc::make_mut(&mut live.data).clear();
-                                versioned = true;
-                            }
-                        }
-                    }
-                }
-                for (key, value) in changes.flash {
-                    live.flash.insert(key, value);
-                    versioned = true;
-                }
-                let mut changed = false;
-                if let Some(lifetime) = changes.lifetime {
-                    changed |= live.lifetime != lifetime;
-                    live.lifetime = lifetime;
-                }
-                if let Some(remember) = changes.remember {
-                    changed |= live.remember != remember;
-                    live.remember = remember;
-                }
-                Ok(if versioned {
-                    Outcome::Versioned(())
-                } else if changed {
-                    Outcome::Unversioned(())
-                } else {
-                    Outcome::Unchanged(())
-                })
-            })
+            self.inner
+                .mutate(id, move |live, _| Ok(changes.apply_to(live)))
         })()
         .map_err(|e| e.during("apply"))
     }

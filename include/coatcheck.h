@@ -1047,6 +1047,28 @@ coatcheck_status coatcheck_store_set_json(const struct coatcheck_store *store,
                                           const char *value_json);
 
 /**
+ * Applies a batch of changes to the session in one atomic write and one
+ * commit. `changes_json` is a JSON object with any of `"clear"` (`true`:
+ * remove every key first), `"set"` (an object of keys and JSON values),
+ * `"remove"` (an array of keys), `"flash"` (an object), `"lifetime"`
+ * (`{"idle_ms": n, "absolute_ms": n}`, or `null` for the configured
+ * lifetime) and `"remember"` (a boolean); a clear applies first, then
+ * sets, then removes. Everything is checked first: invalid JSON, an unknown field, a
+ * bad key or value, or a session that would grow too large is
+ * `COATCHECK_INVALID_ARGUMENT`, and nothing changes. Only the keys named
+ * change, so concurrent batches on different keys all survive. A batch
+ * that changes nothing writes nothing; an ended session is never brought
+ * back (`COATCHECK_NOT_FOUND`, `COATCHECK_EXPIRED`, `COATCHECK_REVOKED`).
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `token` and `changes_json` are
+ * each NULL or a NUL-terminated string.
+ */
+coatcheck_status coatcheck_store_apply_json(const struct coatcheck_store *store,
+                                            const char *token,
+                                            const char *changes_json);
+
+/**
  * Removes `key`. If `out_old_json` is not NULL, writes the value it held as
  * JSON text to `*out_old_json` (free it with `coatcheck_string_free`), or
  * NULL if the key was absent.

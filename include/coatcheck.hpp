@@ -576,6 +576,13 @@ class Store {
     void set_json(const std::string &token, const std::string &key, const std::string &json) {
         detail::check(coatcheck_store_set_json(store_, token.c_str(), key.c_str(), json.c_str()));
     }
+    /// Applies a batch of changes in one atomic write and one commit:
+    /// `{"set": {...}, "remove": [...], "flash": {...}, "lifetime":
+    /// {"idle_ms": n, "absolute_ms": n} or null, "remember": bool}`.
+    /// A bad batch throws and changes nothing.
+    void apply_json(const std::string &token, const std::string &changes_json) {
+        detail::check(coatcheck_store_apply_json(store_, token.c_str(), changes_json.c_str()));
+    }
     std::optional<std::string> remove(const std::string &token, const std::string &key) {
         char *old = nullptr;
         detail::check(coatcheck_store_remove(store_, token.c_str(), key.c_str(), &old));

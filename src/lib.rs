@@ -55,6 +55,7 @@
 
 mod binding;
 mod cache;
+mod changes;
 mod clock;
 mod codec;
 mod config;
@@ -79,6 +80,7 @@ mod value;
 mod writer;
 
 pub use binding::Binding;
+pub use changes::Changes;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{Config, Durability, DEFAULT_MAX_SESSIONS_PER_USER};
 pub use error::{EndReason, Error, ErrorKind, Result};

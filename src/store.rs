@@ -1474,6 +1474,36 @@ impl SweeperLease {
     }
 }
 
+impl Store {
+    /// Applies a batch of changes to the session of `token` at once: one
+    /// atomic write, one commit (see [`Changes`](crate::Changes)).
+    ///
+    /// Everything is checked first: a bad key or value, a bad lifetime, or
+    /// a session that would grow past `max_value_bytes` fails with
+    /// `InvalidArgument` and changes nothing. The version moves once if the
+    /// data or flash changed; a lifetime or remember change alone keeps it.
+    /// Only the keys named change, so concurrent batches on different keys
+    /// all survive (no `Conflict`). An empty batch, or one that leaves the
+    /// session as it was, writes nothing but still fails if the session
+    /// ended: a batch never brings back a session (`NotFound`, `Expired`,
+    /// `Revoked` as [`Store::get`]).
+    pub fn apply(&self, token: &str, changes: crate::changes::Changes) -> Result<()> {
+        (|| {
+            changes.validate()?;
+            let id = self.inner.parse(token)?;
+            // A batch that changes nothing (a request that only read its
+            // session) is a read: no write job, no commit.
+            let current = self.inner.read_id(&id, false, None)?;
+            if !changes.would_change(&current.record) {
+                return Ok(());
+            }
+            self.inner
+                .mutate(id, move |live, _| Ok(changes.apply_to(live)))
+        })()
+        .map_err(|e| e.during("apply"))
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         let _ = self.close();

@@ -2,9 +2,9 @@
 ``coatcheck.starlette``) share: one store per process, opened lazily, and
 "write only the keys this request changed".
 
-No session logic lives here: the engine does the work (``set``, ``update``,
-``update_with``); this module only works out which keys a request changed,
-by comparing the data it loaded with the data it ends with.
+No session logic lives here: the engine does the work (``apply``: a
+request's changes in one commit); this module only works out which keys a
+request changed, by comparing the data it loaded with the data it ends with.
 """
 
 from __future__ import annotations
@@ -116,26 +116,36 @@ def diff(
     return sets, removes
 
 
-def apply_changes(store: Store, token: str, sets: Mapping[str, Any], removes: List[str]) -> None:
-    """Writes ``sets`` and removes ``removes`` in one atomic engine call, so
-    that keys another request changed meanwhile keep their values.
+def apply_changes(
+    store: Store,
+    token: str,
+    sets: Mapping[str, Any],
+    removes: List[str],
+    *,
+    replace: bool = False,
+    lifetime: Optional[Tuple[float, float]] = None,
+    remember: Optional[bool] = None,
+) -> None:
+    """Writes what a request changed in one engine call (``Store.apply``):
+    one atomic write and one commit, whatever it holds. ``sets`` are written
+    and ``removes`` removed (with ``replace``, every other key goes too);
+    keys another request changed meanwhile keep their values. ``lifetime``
+    and ``remember``, when given, change the session's expiry in the same
+    commit. Nothing to change: no call at all.
 
     Raises ``SessionNotFound`` (or a subclass) if the session ended meanwhile:
     nothing is written then, and no session comes back.
     """
-    if removes:
-
-        def change(data: Dict[str, Any]) -> None:
-            data.update(sets)
-            for key in removes:
-                data.pop(key, None)
-
-        store.update_with(token, change)
-    elif len(sets) == 1:
-        ((key, value),) = sets.items()
-        store.set(token, key, value)
-    elif sets:
-        store.update(token, sets)
+    if not (sets or removes or replace or lifetime is not None or remember is not None):
+        return
+    store.apply(
+        token,
+        clear=replace,
+        set=dict(sets),
+        remove=removes,
+        lifetime=lifetime,
+        remember=remember,
+    )
 
 
 def session_from_cookie_header(

@@ -415,6 +415,26 @@ class Store:
     def update(self, token: str, changes: Mapping[str, Value]) -> None:
         """Merges ``changes`` into the data (like ``dict.update``), atomically:
         concurrent changes of other keys survive."""
+    def apply(
+        self,
+        token: str,
+        *,
+        clear: bool = False,
+        set: Optional[Mapping[str, Value]] = None,
+        remove: Optional[Sequence[str]] = None,
+        flash: Optional[Mapping[str, Value]] = None,
+        lifetime: Optional[LifetimeLike] = None,
+        reset_lifetime: bool = False,
+        remember: Optional[bool] = None,
+    ) -> None:
+        """Applies a batch of changes in one atomic write and one commit:
+        with ``clear=True`` every key removed first, then keys to ``set``,
+        then keys to ``remove``, ``flash`` values to add, a
+        ``lifetime`` (or ``reset_lifetime=True``: back to the configured one)
+        and ``remember``. Everything is checked first: a bad value raises and
+        changes nothing. Only the keys named change, so concurrent batches on
+        different keys all survive. A batch that changes nothing writes
+        nothing; an ended session is never brought back (``SessionNotFound``)."""
     def update_with(self, token: str, func: Callable[[Dict[str, Value]], _R]) -> _R:
         """Atomic read-modify-write through ``func``, which gets the data as a
         dict, changes it in place and may return a result.

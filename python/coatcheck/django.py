@@ -270,24 +270,32 @@ class SessionStore(SessionBase):
             raise UpdateError
         store = get_store()
         try:
-            if self._cc_original is None:
-                replacement = dict(data)
-
-                def replace(stored: Dict[str, Any]) -> None:
-                    stored.clear()
-                    stored.update(replacement)
-
-                store.update_with(key, replace)
-                sets: Dict[str, Any] = dict(data)
-                removes: List[str] = []
+            sets: Dict[str, Any]
+            removes: List[str]
+            if self._cc_original is None:  # after clear(): the data replaces it all
+                replace, sets, removes = True, dict(data), []
             else:
+                replace = False
                 sets, removes = diff(self._cc_original, data)
-                if sets or removes:
-                    apply_changes(store, key, sets, removes)
-                else:
-                    store.peek(key)  # a deleted session is an UpdateError still
-            if self._cc_original is None or EXPIRY_KEY in sets or EXPIRY_KEY in removes:
-                self._apply_expiry(store, key)
+            lifetime: Optional[Tuple[float, float]] = None
+            expired = False
+            if replace or EXPIRY_KEY in sets or EXPIRY_KEY in removes:
+                lifetime = self._expiry_lifetime(store, data)
+                expired = lifetime is None
+            if expired:  # an expiry in the past: expired now
+                store.destroy(key)
+            elif replace or sets or removes or lifetime is not None:
+                # Every change of this request, expiry included: one commit.
+                apply_changes(
+                    store,
+                    key,
+                    sets,
+                    removes,
+                    replace=replace,
+                    lifetime=lifetime,
+                )
+            else:
+                store.peek(key)  # a deleted session is an UpdateError still
             self._attach_user(store, data)
         except (SessionNotFound, InvalidToken) as e:
             raise UpdateError(str(e)) from e
@@ -416,24 +424,23 @@ class SessionStore(SessionBase):
             return age, age
         return age, max(age, _default_lifetime()[1])
 
-    def _apply_expiry(self, store: Store, key: str) -> None:
-        """Gives the session the lifetime ``set_expiry`` asked for."""
-        data = self._get_session()
+    def _expiry_lifetime(
+        self, store: Store, data: Dict[str, Any]
+    ) -> Optional[Tuple[float, float]]:
+        """The lifetime ``set_expiry`` asks for, as (idle, absolute) seconds;
+        None when the expiry is already over (the session ends now)."""
         age = self._expiry_seconds(data)
         if age is None:
-            lifetime = _default_lifetime()
-        elif age <= 0:  # an expiry in the past: expired now
-            store.destroy(key)
-            return
-        elif isinstance(data.get(EXPIRY_KEY), str):
+            return _default_lifetime()
+        if age <= 0:
+            return None
+        if isinstance(data.get(EXPIRY_KEY), str):
             # A date: fixed, counted from creation, whatever happens next.
             now = store.now()  # the engine's clock, which decides expiry
             created = self._cc_created or now
             since = max((now - created).total_seconds(), 0.0)
-            lifetime = (since + age, since + age)
-        else:
-            lifetime = (age, max(age, _default_lifetime()[1]))
-        store.set_lifetime(key, lifetime)
+            return (since + age, since + age)
+        return (age, max(age, _default_lifetime()[1]))
 
 
 def _copy(data: Dict[str, Any]) -> Dict[str, Any]:

@@ -248,9 +248,8 @@ class SessionInterface(_FlaskSessionInterface):
         else:
             sets, removes = diff(session._cc_original, session._stored())
             try:
-                apply_changes(store, token, sets, removes)
-                if permanent != session._cc_permanent:
-                    store.set_remember(token, permanent)
+                remember = permanent if permanent != session._cc_permanent else None
+                apply_changes(store, token, sets, removes, remember=remember)
             except SessionNotFound:
                 # Ended while the request ran (logged out elsewhere): do not
                 # bring it back; the browser forgets it.

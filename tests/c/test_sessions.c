@@ -90,6 +90,71 @@ static void set_json_then_get_json_round_trips_values(void) {
     CHECK_OK(coatcheck_store_close(&store));
 }
 
+static void apply_json_changes_several_things_at_once(void) {
+    coatcheck_store *store = memory_store();
+    char *token = new_token(store);
+    CHECK_OK(coatcheck_store_set_json(store, token, "step", "1"));
+    CHECK_OK(coatcheck_store_apply_json(
+        store, token,
+        "{\"set\": {\"theme\": \"dark\", \"n\": 3}, \"remove\": [\"step\"],"
+        " \"flash\": {\"notice\": \"Saved\"}, \"remember\": true,"
+        " \"lifetime\": {\"idle_ms\": 60000, \"absolute_ms\": 600000}}"));
+
+    coatcheck_session *session = NULL;
+    char *theme = NULL, *step = NULL, *flash = NULL;
+    uint64_t version = 0, idle = 0;
+    bool remember = false;
+    size_t pending = 0;
+    CHECK_OK(coatcheck_store_peek(store, token, &session));
+    CHECK_OK(coatcheck_session_get_json(session, "theme", &theme));
+    CHECK_STR(theme, "\"dark\"");
+    CHECK_OK(coatcheck_session_get_json(session, "step", &step));
+    CHECK(step == NULL);
+    CHECK_OK(coatcheck_session_version(session, &version));
+    CHECK(version == 2); /* one bump for the set, one for the whole batch */
+    CHECK_OK(coatcheck_session_remember(session, &remember));
+    CHECK(remember);
+    CHECK_OK(coatcheck_session_idle_timeout_ms(session, &idle));
+    CHECK(idle == 60000);
+    CHECK_OK(coatcheck_session_pending_flash(session, &pending));
+    CHECK(pending == 1);
+    coatcheck_session_free(session);
+    CHECK_OK(coatcheck_store_take_flash_json(store, token, &flash));
+    CHECK_STR(flash, "{\"notice\":\"Saved\"}");
+
+    /* A bad batch changes nothing, whatever is wrong in it. */
+    const char *bad[] = {
+        "not json",
+        "{\"set\": {\"theme\": \"light\"}, \"sets\": {}}",
+        "{\"set\": {\"theme\": \"light\", \"\": 1}}",
+        "{\"set\": {\"theme\": \"light\"}, \"remove\": [7]}",
+        "{\"set\": {\"theme\": \"light\"}, \"lifetime\": {\"idle_ms\": 9, \"absolute_ms\": 1}}",
+        "{\"set\": {\"theme\": \"light\"}, \"remember\": \"no\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_STATUS(coatcheck_store_apply_json(store, token, bad[i]),
+                     COATCHECK_INVALID_ARGUMENT);
+    CHECK_STATUS(coatcheck_store_apply_json(store, token, NULL), COATCHECK_INVALID_ARGUMENT);
+    char *theme_after = NULL;
+    CHECK_OK(coatcheck_store_peek(store, token, &session));
+    CHECK_OK(coatcheck_session_get_json(session, "theme", &theme_after));
+    CHECK_STR(theme_after, "\"dark\"");
+    CHECK_OK(coatcheck_session_version(session, &version));
+    CHECK(version == 3); /* take_flash moved it; the bad batches did not */
+    coatcheck_session_free(session);
+
+    /* An ended session is not brought back. */
+    CHECK_OK(coatcheck_store_logout(store, token, NULL));
+    CHECK_STATUS(coatcheck_store_apply_json(store, token, "{\"set\": {\"k\": 1}}"),
+                 COATCHECK_REVOKED);
+
+    coatcheck_string_free(theme);
+    coatcheck_string_free(theme_after);
+    coatcheck_string_free(flash);
+    coatcheck_string_free(token);
+    CHECK_OK(coatcheck_store_close(&store));
+}
+
 static void create_options_set_user_data_meta_and_lifetime(void) {
     coatcheck_store *store = memory_store();
     coatcheck_create_options *options = NULL;
@@ -441,6 +506,7 @@ static void file_store_keeps_sessions_across_reopen(void) {
 int main(void) {
     RUN(create_then_get_returns_the_session);
     RUN(set_json_then_get_json_round_trips_values);
+    RUN(apply_json_changes_several_things_at_once);
     RUN(create_options_set_user_data_meta_and_lifetime);
     RUN(login_keeps_data_and_changes_token);
     RUN(regenerate_gives_a_new_token_and_keeps_data);

@@ -97,7 +97,57 @@ static void eight_threads_share_one_store_without_lost_updates(void) {
     remove(path);
 }
 
+struct applier {
+    coatcheck_store *store;
+    const char *token;
+    int index;
+    int failures;
+};
+
+static void *apply_batches(void *arg) {
+    struct applier *a = arg;
+    char batch[128];
+    for (int round = 0; round < ROUNDS; round++) {
+        snprintf(batch, sizeof batch, "{\"set\": {\"a%d\": %d, \"b%d\": %d}}", a->index, round,
+                 a->index, round * 10);
+        if (coatcheck_store_apply_json(a->store, a->token, batch) != COATCHECK_OK)
+            a->failures++;
+    }
+    return NULL;
+}
+
+static void two_concurrent_applies_on_different_keys_both_survive(void) {
+    coatcheck_store *store = memory_store();
+    char *token = new_token(store);
+    pthread_t threads[2];
+    struct applier appliers[2];
+    for (int i = 0; i < 2; i++) {
+        appliers[i] = (struct applier){.store = store, .token = token, .index = i};
+        CHECK(pthread_create(&threads[i], NULL, apply_batches, &appliers[i]) == 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        CHECK(pthread_join(threads[i], NULL) == 0);
+        CHECK(appliers[i].failures == 0);
+    }
+    coatcheck_session *session = NULL;
+    char *a0 = NULL, *b1 = NULL;
+    uint64_t version = 0;
+    CHECK_OK(coatcheck_store_peek(store, token, &session));
+    CHECK_OK(coatcheck_session_get_json(session, "a0", &a0));
+    CHECK_STR(a0, "9");
+    CHECK_OK(coatcheck_session_get_json(session, "b1", &b1));
+    CHECK_STR(b1, "90");
+    CHECK_OK(coatcheck_session_version(session, &version));
+    CHECK(version == 2 * ROUNDS);
+    coatcheck_string_free(a0);
+    coatcheck_string_free(b1);
+    coatcheck_session_free(session);
+    coatcheck_string_free(token);
+    CHECK_OK(coatcheck_store_close(&store));
+}
+
 int main(void) {
     RUN(eight_threads_share_one_store_without_lost_updates);
+    RUN(two_concurrent_applies_on_different_keys_both_survive);
     return finish("test_threads");
 }

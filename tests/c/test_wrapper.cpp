@@ -80,6 +80,28 @@ int main() {
         EXPECT(store.destroy_user("alice") == 1);
     });
 
+    run("apply_json_is_one_batch_and_a_bad_one_throws_and_changes_nothing", [&](bool &ok) {
+        auto store = coatcheck::Store::in_memory(&options);
+        std::string token = *store.create().token();
+        store.apply_json(token, R"({"set": {"a": 1, "b": "two"}, "flash": {"n": true},
+                                    "remember": true})");
+        coatcheck::Session s = store.peek(token);
+        EXPECT(s.get_json("b") == std::optional<std::string>("\"two\""));
+        EXPECT(s.remember());
+        EXPECT(s.version() == 1);
+        try {
+            store.apply_json(token, R"({"set": {"a": 2}, "remove": ["b"], "bogus": 1})");
+            EXPECT(false);
+        } catch (const coatcheck::Error &e) {
+            EXPECT(e.status() == COATCHECK_INVALID_ARGUMENT);
+            EXPECT(std::strstr(e.what(), "bogus") != nullptr);
+        }
+        coatcheck::Session after = store.peek(token);
+        EXPECT(after.get_json("a") == std::optional<std::string>("1"));
+        EXPECT(after.get_json("b") == std::optional<std::string>("\"two\""));
+        EXPECT(after.version() == 1);
+    });
+
     run("expiry_with_the_manual_clock", [&](bool &ok) {
         auto store = coatcheck::Store::in_memory(&options);
         std::string token = *store.create().token();

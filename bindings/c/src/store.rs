@@ -3,8 +3,8 @@
 use std::ffi::c_char;
 
 use engine::{
-    data_from_json_str, data_to_json, Config, Lifetime, ManualClock, Meta, Session, SessionId,
-    Store, Value,
+    data_from_json_str, data_to_json, Changes, Config, Lifetime, ManualClock, Meta, Session,
+    SessionId, Store, Value,
 };
 
 use crate::error::Failure;
@@ -331,6 +331,41 @@ pub unsafe extern "C" fn coatcheck_store_set_json(
             let (key, json) = (str_arg(key, "key")?, str_arg(value_json, "value_json")?);
             let value = Value::from_json_str(json).map_err(|e| Failure::core(e, "set"))?;
             store.set(token, key, value)?;
+            Ok(())
+        })
+    }
+}
+
+/// Applies a batch of changes to the session in one atomic write and one
+/// commit. `changes_json` is a JSON object with any of `"clear"` (`true`:
+/// remove every key first), `"set"` (an object of keys and JSON values),
+/// `"remove"` (an array of keys), `"flash"` (an object), `"lifetime"`
+/// (`{"idle_ms": n, "absolute_ms": n}`, or `null` for the configured
+/// lifetime) and `"remember"` (a boolean); a clear applies first, then
+/// sets, then removes. Everything is checked first: invalid JSON, an unknown field, a
+/// bad key or value, or a session that would grow too large is
+/// `COATCHECK_INVALID_ARGUMENT`, and nothing changes. Only the keys named
+/// change, so concurrent batches on different keys all survive. A batch
+/// that changes nothing writes nothing; an ended session is never brought
+/// back (`COATCHECK_NOT_FOUND`, `COATCHECK_EXPIRED`, `COATCHECK_REVOKED`).
+///
+/// # Safety
+/// `store` is NULL or a live store handle; `token` and `changes_json` are
+/// each NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_store_apply_json(
+    store: *const coatcheck_store,
+    token: *const c_char,
+    changes_json: *const c_char,
+) -> coatcheck_status {
+    // SAFETY: `store` is NULL or live and every string argument is NULL or
+    // NUL-terminated (this function's contract); the closure runs inside
+    // this block and reads only those arguments.
+    unsafe {
+        token_call(store, token, |store, token| {
+            let json = str_arg(changes_json, "changes_json")?;
+            let changes = Changes::from_json_str(json).map_err(|e| Failure::core(e, "apply"))?;
+            store.apply(token, changes)?;
             Ok(())
         })
     }

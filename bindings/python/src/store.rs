@@ -377,6 +377,62 @@ impl PyStore {
         .py_err()
     }
 
+    /// Applies a batch of changes in one atomic write and one commit: with
+    /// `clear=True` every key removed first, then keys to set (a dict), keys
+    /// to remove, flash values to add (a dict),
+    /// a lifetime (or `reset_lifetime=True` for the configured one) and
+    /// remember. Everything is checked first: a bad value changes nothing.
+    #[pyo3(signature = (
+        token, *, clear=false, set=None, remove=None, flash=None, lifetime=None,
+        reset_lifetime=false, remember=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        clear: bool,
+        set: Option<&Bound<'_, PyAny>>,
+        remove: Option<Vec<String>>,
+        flash: Option<&Bound<'_, PyAny>>,
+        lifetime: Option<&Bound<'_, PyAny>>,
+        reset_lifetime: bool,
+        remember: Option<bool>,
+    ) -> PyResult<()> {
+        if reset_lifetime && lifetime.is_some() {
+            return Err(PyValueError::new_err(
+                "give either lifetime or reset_lifetime=True, not both",
+            ));
+        }
+        let mut changes = coatcheck::Changes::new();
+        if clear {
+            changes = changes.clear();
+        }
+        if let Some(set) = set {
+            for (key, value) in convert::to_data(set, "set")? {
+                changes = changes.set(key, value);
+            }
+        }
+        for key in remove.unwrap_or_default() {
+            changes = changes.remove(key);
+        }
+        if let Some(flash) = flash {
+            for (key, value) in convert::to_data(flash, "flash")? {
+                changes = changes.flash(key, value);
+            }
+        }
+        if let Some(lifetime) = lifetime {
+            changes = changes.lifetime(PyLifetime::extract_arg(lifetime)?);
+        } else if reset_lifetime {
+            changes = changes.lifetime(None);
+        }
+        if let Some(remember) = remember {
+            changes = changes.remember(remember);
+        }
+        let store = &self.store;
+        py.detach(|| store.apply(&token, changes)).py_err()
+    }
+
     /// Read-modify-write through a function, retried on a concurrent change.
     fn update_with(
         &self,

@@ -511,3 +511,35 @@ def test_a_tossed_cookie_does_not_lock_the_user_out(django_store: coatcheck.Stor
     # A sibling subdomain planted `sessionid=stale; Domain=…`: either order.
     for header in [f"{COOKIE}={stale}; {COOKIE}={live}", f"{COOKIE}={live}; {COOKIE}={stale}"]:
         assert client().get("/read", HTTP_COOKIE=header).json() == {"a": "1"}
+
+
+def test_a_save_changing_three_keys_and_the_expiry_is_one_commit(tmp_path: Any) -> None:
+    from django.test import override_settings
+
+    import coatcheck.django
+
+    with override_settings(COATCHECK_PATH=str(tmp_path / "sessions.redb")):
+        try:
+            store = coatcheck.django.get_store()
+            cls = store_class()
+            s = cls()
+            s.update({"a": 1, "gone": 0})
+            s.save()
+            again = cls(s.session_key)
+            again["a"], again["b"], again["c"] = 2, 3, 4
+            del again["gone"]
+            again.set_expiry(600)
+            before = store.stats().durable_commits
+            version = store.peek(s.session_key).version
+            again.save()
+            assert store.stats().durable_commits == before + 1
+            after = store.peek(s.session_key)
+            assert after.version == version + 1
+            assert after.data["a"] == 2 and after.data["c"] == 4 and "gone" not in after.data
+            assert after.lifetime.idle == timedelta(seconds=600)
+            unchanged = cls(s.session_key)
+            unchanged.load()
+            unchanged.save()  # nothing changed: nothing written
+            assert store.stats().durable_commits == before + 1
+        finally:
+            coatcheck.django.close_store()

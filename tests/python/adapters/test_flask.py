@@ -347,3 +347,24 @@ def test_a_store_that_cannot_open_is_reported_once_and_never_as_an_assertion(
         exc_info = reported[0].exc_info
         assert exc_info is not None and isinstance(exc_info[1], coatcheck.StoreIOError)
         assert "AssertionError" not in caplog.text
+
+
+def test_a_request_changing_keys_and_permanence_is_one_commit(
+    clock: coatcheck.ManualClock, tmp_path: Path
+) -> None:
+    _CLOCK.append(clock)
+    app = make_app()
+    app.config["COATCHECK_PATH"] = str(tmp_path / "sessions.redb")
+    interface = app.session_interface
+    assert isinstance(interface, ccf.SessionInterface)
+    try:
+        c = app.test_client()
+        c.get("/write?a=1&b=2")
+        token = cookie(c) or ""
+        before = interface.store.stats().durable_commits
+        c.get("/permanent")  # a key and remember, in one save
+        assert interface.store.stats().durable_commits == before + 1
+        s = interface.store.peek(token)
+        assert s.remember and s.data == {"a": "1", "b": "2", "p": 1}
+    finally:
+        interface.close()

@@ -67,6 +67,7 @@ mod session;
 mod storage;
 mod store;
 mod sweeper;
+mod sync;
 mod token;
 mod touch;
 #[cfg(feature = "tower-sessions")]

@@ -12,7 +12,7 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use crate::sync::{Condvar, Mutex};
 
 use crate::error::Result;
 use crate::record::{LiveRecord, Record};
@@ -115,7 +115,7 @@ fn run(
         {
             let mut stop = signal.stop.lock();
             while !*stop && Instant::now() < deadline {
-                signal.wake.wait_until(&mut stop, deadline);
+                stop = signal.wake.wait_until(stop, deadline);
             }
             if *stop {
                 return;

@@ -5,6 +5,8 @@
 #   make header     regenerate include/coatcheck.h from bindings/c/src
 #   make bench-c    get/set_json through the C ABI vs the same calls in Rust
 #   make example-c  build and run examples/c/hello.c (shared and static)
+#   make fork-stress  5000 forks of a busy parent, each child opens its own
+#                   store (test-c runs 200 of them: c-fork-stress)
 
 # Cargo's target directory (honours CARGO_TARGET_DIR, as cargo does).
 C_TARGET   := $(or $(CARGO_TARGET_DIR),target)
@@ -28,9 +30,10 @@ C_TEST_BINS   := $(patsubst tests/c/%.c,$(C_OUT)/%,$(C_TEST_SRCS)) \
 
 FACE_TESTS += test-c
 
-.PHONY: test-c c-lib c-build-tests c-run-tests c-valgrind header header-check bench-c example-c
+.PHONY: test-c c-lib c-build-tests c-run-tests c-valgrind header header-check bench-c example-c \
+        c-fork-stress fork-stress
 
-test-c: header-check c-run-tests example-c c-valgrind
+test-c: header-check c-run-tests example-c c-valgrind c-fork-stress
 
 c-lib:
 	$(CARGO) build -p coatcheck-c
@@ -66,6 +69,16 @@ example-c: c-lib
 	$(C_CC) $(C_CFLAGS) examples/c/hello.c -o $(C_OUT)/hello-static $(C_LIBDIR)/libcoatcheck.a $(C_STATIC_LIBS)
 	$(C_OUT)/hello $(C_OUT)/hello.redb && rm -f $(C_OUT)/hello.redb
 	$(C_OUT)/hello-static $(C_OUT)/hello.redb && rm -f $(C_OUT)/hello.redb
+
+$(C_OUT)/fork_stress: tests/c/fork_stress.c tests/c/check.h c-lib
+	@mkdir -p $(C_OUT)
+	$(C_CC) $(C_CFLAGS) tests/c/fork_stress.c -o $@ $(C_LDFLAGS)
+
+c-fork-stress: $(C_OUT)/fork_stress
+	$(C_OUT)/fork_stress 200
+
+fork-stress: $(C_OUT)/fork_stress
+	$(C_OUT)/fork_stress 5000
 
 # get and set_json through the C ABI vs the same calls in Rust, one run.
 bench-c:

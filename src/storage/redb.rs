@@ -19,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 use redb::{
     Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
     TableDefinition, WriteTransaction,
@@ -205,7 +205,9 @@ impl Drop for RedbStorage {
         if !crate::fork::is_owner(self.owner_pid) {
             // A forked child must not even close the parent's database:
             // redb writes to the file on close. Leak the handle instead.
-            std::mem::forget(self.db.write().take());
+            // `get_mut`, not `write`: a parent's thread may have held the
+            // lock at the moment of the fork, and it is never released here.
+            std::mem::forget(self.db.get_mut().take());
         }
     }
 }

@@ -12,6 +12,7 @@
 //! hand-off. Jobs run one after another inside the transaction, which makes
 //! the order of the batch the order of the operations (linearizability).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -130,7 +131,16 @@ impl<J> GroupCommit<J> {
                 jobs.push(queued.job);
                 waiters.push(queued.waiter);
             }
-            let mut results = run(jobs).into_iter();
+            let n = jobs.len();
+            // A panicking batch must not leave the lead taken and every
+            // queued caller waiting forever.
+            let mut results = catch_unwind(AssertUnwindSafe(|| run(jobs)))
+                .unwrap_or_else(|_| {
+                    (0..n)
+                        .map(|_| Err(Error::storage("internal error: a write batch panicked")))
+                        .collect()
+                })
+                .into_iter();
             let mut mine = None;
             for waiter in waiters {
                 let result = results.next().unwrap_or_else(|| {

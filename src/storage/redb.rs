@@ -35,7 +35,11 @@ use crate::token::SessionId;
 use crate::writer::GroupCommit;
 
 /// The file format this build writes; a file with a larger one is refused.
-pub(crate) const FILE_FORMAT: u64 = 1;
+/// Format 2: session records carry a checksum and their id (see `codec`).
+/// A format-1 file opens as it is (its records are still read) and is
+/// marked format 2 at once, so that an older build refuses it clearly
+/// rather than meeting records it cannot read.
+pub(crate) const FILE_FORMAT: u64 = 2;
 const FORMAT_KEY: &str = "coatcheck.format";
 
 type IdKey = &'static [u8; 32];
@@ -62,15 +66,18 @@ pub(crate) struct RedbStorage {
     commits: AtomicU64,
     durable_commits: AtomicU64,
     owner_pid: u32,
+    /// A write failed on I/O or redb panicked: reopen the file before the
+    /// next call (see `heal`).
+    needs_reopen: AtomicBool,
 }
 
 impl RedbStorage {
     /// Opens or creates the store file at `path`.
     pub(crate) fn open(path: &Path, cache_capacity: usize) -> Result<RedbStorage> {
-        let db = redb::Builder::new()
-            .create(path)
-            .map_err(|e| open_error(e, path))?;
-        Self::init(db, Some(path.to_path_buf()), cache_capacity)
+        guard("opening the file", || {
+            let db = create_database(path)?;
+            Self::init(db, Some(path.to_path_buf()), cache_capacity)
+        })
     }
 
     /// A store that lives in memory only.
@@ -108,6 +115,9 @@ impl RedbStorage {
                              understands ({FILE_FORMAT}); upgrade coatcheck to open it"
                         )));
                     }
+                    if found < FILE_FORMAT {
+                        meta.insert(FORMAT_KEY, FILE_FORMAT.to_be_bytes().as_slice())?;
+                    }
                 }
             }
         }
@@ -128,6 +138,7 @@ impl RedbStorage {
             commits: AtomicU64::new(0),
             durable_commits: AtomicU64::new(0),
             owner_pid: std::process::id(),
+            needs_reopen: AtomicBool::new(false),
         })
     }
 
@@ -141,15 +152,31 @@ impl RedbStorage {
         if !crate::fork::is_owner(self.owner_pid) {
             return Err(crate::fork::inherited(self.owner_pid));
         }
-        guard.as_ref().ok_or_else(Self::closed)
+        match guard.as_ref() {
+            Some(db) => Ok(db),
+            None if self.needs_reopen.load(Ordering::Acquire) => Err(Error::storage(
+                "the store file could not be reopened after an earlier failure; \
+                 the next call tries again",
+            )),
+            None => Err(Self::closed()),
+        }
     }
 
     /// Runs one batch of jobs in one transaction; one result per job.
     fn run_batch(&self, jobs: Vec<(Job, bool)>) -> Vec<Result<()>> {
         let n = jobs.len();
-        match self.try_run_batch(jobs) {
+        let outcome = self
+            .heal()
+            .and_then(|()| self.guarded("writing", || self.try_run_batch(jobs)));
+        match outcome {
             Ok(results) => results,
             Err(err) => {
+                if err.kind() == ErrorKind::Io {
+                    // redb refuses every write after a failed one ("close
+                    // and re-open"): reopen before the next write, so that
+                    // writes resume by themselves once the disk has room.
+                    self.needs_reopen.store(true, Ordering::Release);
+                }
                 // Nothing of the batch is committed; the cache may not hold
                 // anything the file does not.
                 self.cache.clear();
@@ -177,9 +204,13 @@ impl RedbStorage {
                     Ok(Err(err)) if is_logical(&err) && !view.failed => results.push(Err(err)),
                     Ok(Err(err)) => return Err(err),
                     Err(_) => {
-                        return Err(Error::storage(
-                            "internal error: a write panicked; its batch was rolled back",
-                        ))
+                        // A panic inside redb (a damaged page) or in the
+                        // job: roll the batch back and reopen the file.
+                        self.needs_reopen.store(true, Ordering::Release);
+                        return Err(Error::corrupt(
+                            "the storage engine failed while writing (a damaged page?); \
+                             the batch was rolled back",
+                        ));
                     }
                 }
             }
@@ -198,6 +229,124 @@ impl RedbStorage {
         }
         Ok(results)
     }
+}
+
+/// Fault handling: every entry into redb runs under [`guard`], and a store
+/// whose file failed (an I/O error such as a full disk, or a panic inside
+/// redb) reopens it before its next call.
+impl RedbStorage {
+    fn read_unguarded(&self, f: &mut dyn FnMut(&dyn ReadView) -> Result<()>) -> Result<()> {
+        let guard = self.db.read();
+        let db = self.database(&guard)?;
+        let txn = db.begin_read()?;
+        let view = RedbRead {
+            sessions: txn.open_table(SESSIONS)?,
+            live_expiry: txn.open_table(LIVE_EXPIRY)?,
+            ended_expiry: txn.open_table(ENDED_EXPIRY)?,
+            user_sessions: txn.open_table(USER_SESSIONS)?,
+            users: txn.open_table(USERS)?,
+            refresh: txn.open_table(REFRESH)?,
+        };
+        f(&view)
+    }
+
+    /// [`guard`], and a reopen before the next call if redb panicked (its
+    /// state may be half-changed).
+    fn guarded<T>(&self, what: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let result = guard(what, f);
+        if matches!(&result, Err(e) if e.kind() == ErrorKind::Corrupt && is_panic(e)) {
+            self.needs_reopen.store(true, Ordering::Release);
+        }
+        result
+    }
+
+    /// Reopens the file if an earlier call left redb unusable: redb answers
+    /// every write after a failed one with "close and re-open the
+    /// database". Same path, same process; the store's lock on the file is
+    /// released and taken again at once. A reopen that fails (the disk is
+    /// still full) is reported, and tried again by the next call.
+    fn heal(&self) -> Result<()> {
+        if !self.needs_reopen.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let Some(path) = &self.path else {
+            // Memory cannot be reopened; redb in memory has no I/O to fail.
+            self.needs_reopen.store(false, Ordering::Release);
+            return Ok(());
+        };
+        if !crate::fork::is_owner(self.owner_pid) {
+            return Err(crate::fork::inherited(self.owner_pid));
+        }
+        let mut slot = self.db.write();
+        if !self.needs_reopen.load(Ordering::Acquire) {
+            return Ok(()); // another caller reopened it meanwhile
+        }
+        if let Some(old) = slot.take() {
+            // Dropping a failed database may itself fail inside redb.
+            let _ = guard("closing the failed file", || {
+                drop(old);
+                Ok(())
+            });
+        }
+        self.cache.clear();
+        let db = guard("reopening the file", || {
+            let db = create_database(path)?;
+            // The tables exist: the file was a store a moment ago.
+            db.begin_read()?.open_table(META)?;
+            Ok(db)
+        })?;
+        *slot = Some(db);
+        self.needs_reopen.store(false, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// Opens or creates the redb file at `path` (the one place that builds it).
+fn create_database(path: &Path) -> Result<Database> {
+    redb::Builder::new()
+        .create(path)
+        .map_err(|e| open_error(e, path))
+}
+
+const PANIC_MESSAGE: &str = "the storage engine failed on damaged data while";
+
+/// Runs one entry into redb. redb can panic on a damaged page (an
+/// `unreachable!` in its B-tree code, a slice index out of range); such a
+/// panic becomes `Corrupt`, is not printed, and the caller goes on.
+fn guard<T>(what: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    quiet_panics_in_guards();
+    QUIET.with(|depth| depth.set(depth.get() + 1));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|depth| depth.set(depth.get() - 1));
+    result.unwrap_or_else(|_| {
+        Err(Error::corrupt(format!(
+            "{PANIC_MESSAGE} {what}; the file is damaged: Store::check lists what, \
+             Store::repair salvages what is intact"
+        )))
+    })
+}
+
+fn is_panic(err: &Error) -> bool {
+    err.to_string().contains(PANIC_MESSAGE)
+}
+
+thread_local! {
+    /// How many `guard`s this thread is inside (panics there are not printed).
+    static QUIET: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs, once, a panic hook that stays silent for panics inside
+/// `guard` and hands every other panic to the hook that was there before.
+fn quiet_panics_in_guards() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET.with(|depth| depth.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
 }
 
 impl Drop for RedbStorage {
@@ -237,6 +386,19 @@ fn replicate(err: &Error) -> Error {
 fn open_error(err: DatabaseError, path: &Path) -> Error {
     match err {
         DatabaseError::DatabaseAlreadyOpen => Error::locked(path.to_path_buf()),
+        // redb reads a foreign or cut-short header as an I/O error: it is
+        // the file's content, not the disk, that is wrong.
+        DatabaseError::Storage(redb::StorageError::Io(source))
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Error::corrupt(format!(
+                "{} is not a coatcheck store or is damaged: {source}",
+                path.display()
+            ))
+        }
         DatabaseError::Storage(redb::StorageError::Io(source)) => {
             Error::io(format!("could not open {}", path.display()), source)
         }
@@ -258,30 +420,23 @@ impl Storage for RedbStorage {
             Ok(record) => return Ok(Some(record)),
             Err(epoch) => epoch,
         };
-        let guard = self.db.read();
-        let db = self.database(&guard)?;
-        let txn = db.begin_read()?;
-        let sessions = txn.open_table(SESSIONS)?;
-        let record = read_record(&sessions, id)?;
-        if let Some(record) = &record {
-            self.cache.fill(*id, record.clone(), epoch);
-        }
-        Ok(record)
+        self.heal()?;
+        self.guarded("reading a session", || {
+            let guard = self.db.read();
+            let db = self.database(&guard)?;
+            let txn = db.begin_read()?;
+            let sessions = txn.open_table(SESSIONS)?;
+            let record = read_record(&sessions, id)?;
+            if let Some(record) = &record {
+                self.cache.fill(*id, record.clone(), epoch);
+            }
+            Ok(record)
+        })
     }
 
     fn read(&self, f: &mut dyn FnMut(&dyn ReadView) -> Result<()>) -> Result<()> {
-        let guard = self.db.read();
-        let db = self.database(&guard)?;
-        let txn = db.begin_read()?;
-        let view = RedbRead {
-            sessions: txn.open_table(SESSIONS)?,
-            live_expiry: txn.open_table(LIVE_EXPIRY)?,
-            ended_expiry: txn.open_table(ENDED_EXPIRY)?,
-            user_sessions: txn.open_table(USER_SESSIONS)?,
-            users: txn.open_table(USERS)?,
-            refresh: txn.open_table(REFRESH)?,
-        };
-        f(&view)
+        self.heal()?;
+        self.guarded("reading", || self.read_unguarded(f))
     }
 
     fn write(&self, job: Job, durable: bool) -> Result<()> {
@@ -322,8 +477,11 @@ impl Storage for RedbStorage {
         let flushed = self.flush();
         let db = self.db.write().take();
         self.cache.clear();
-        drop(db);
-        flushed
+        let closed = guard("closing the file", || {
+            drop(db);
+            Ok(())
+        });
+        flushed.and(closed)
     }
 }
 
@@ -332,7 +490,7 @@ fn read_record(
     id: &SessionId,
 ) -> Result<Option<Record>> {
     match sessions.get(id.as_bytes())? {
-        Some(bytes) => codec::decode_record(bytes.value()).map(Some),
+        Some(bytes) => codec::decode_record(id, bytes.value()).map(Some),
         None => Ok(None),
     }
 }
@@ -624,7 +782,7 @@ impl<'t> RedbWrite<'t> {
             }
             self.index(&id, &record)?;
         }
-        let bytes = codec::encode_record(&record)?;
+        let bytes = codec::encode_record(&id, &record)?;
         self.sessions
             .get_mut(self.txn)?
             .insert(id.as_bytes(), bytes.as_slice())?;
@@ -730,5 +888,55 @@ impl WriteView for RedbWrite<'_> {
     fn sweep_refresh(&mut self, now: Timestamp, limit: usize) -> Result<usize> {
         let result = self.sweep_refresh_inner(now, limit);
         self.guard(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::EndReason;
+
+    #[test]
+    fn a_format_1_file_opens_its_records_read_and_it_is_marked_format_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        let id = SessionId::from_bytes([5; 32]);
+        let record = Record::Ended {
+            reason: EndReason::Logout,
+            ended_at: Timestamp::from_millis(10),
+            until: Timestamp::from_millis(4_000_000_000_000),
+        };
+        {
+            // What a format-1 build wrote: a format byte, then bincode.
+            let mut old = vec![1u8];
+            bincode::serde::encode_into_std_write(&record, &mut old, bincode::config::standard())
+                .unwrap();
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut meta = txn.open_table(META).unwrap();
+                meta.insert(FORMAT_KEY, 1u64.to_be_bytes().as_slice())
+                    .unwrap();
+                let mut sessions = txn.open_table(SESSIONS).unwrap();
+                sessions.insert(id.as_bytes(), old.as_slice()).unwrap();
+                let mut ended = txn.open_table(ENDED_EXPIRY).unwrap();
+                ended
+                    .insert((record.sweep_at().as_millis(), id.as_bytes()), ())
+                    .unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let storage = RedbStorage::open(&path, 10).unwrap();
+        assert_eq!(storage.load(&id).unwrap(), Some(record));
+        storage.close().unwrap();
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let format = txn
+            .open_table(META)
+            .unwrap()
+            .get(FORMAT_KEY)
+            .unwrap()
+            .unwrap();
+        assert_eq!(format.value(), FILE_FORMAT.to_be_bytes().as_slice());
     }
 }

@@ -1,0 +1,97 @@
+/* Faults a C server meets: a full disk (a file-size limit, RLIMIT_FSIZE,
+ * stands in for it: writes past it fail with EFBIG, as ENOSPC would), and
+ * recovery once space returns, without closing or reopening the store. */
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "check.h"
+
+static char *value_of(coatcheck_store *store, const char *token, const char *key) {
+    coatcheck_session *session = NULL;
+    char *json = NULL;
+    if (coatcheck_store_get(store, token, &session) != COATCHECK_OK) return NULL;
+    coatcheck_session_get_json(session, key, &json);
+    coatcheck_session_free(session);
+    return json;
+}
+
+static void a_full_disk_fails_writes_with_io_and_they_resume_when_space_returns(void) {
+    char path[512];
+    temp_store_path(path, sizeof path, "full-disk");
+    coatcheck_store *store = NULL;
+    CHECK_OK(coatcheck_store_open(path, NULL, &store));
+    char *kept = new_token(store);
+    CHECK_OK(coatcheck_store_set_json(store, kept, "cart", "[1,2,3]"));
+
+    /* A big value, so that a few writes grow the file. */
+    static char big[20000];
+    big[0] = '"';
+    memset(big + 1, 'x', sizeof big - 3);
+    big[sizeof big - 2] = '"';
+    big[sizeof big - 1] = '\0';
+
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    struct rlimit before;
+    CHECK(getrlimit(RLIMIT_FSIZE, &before) == 0);
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit full = before;
+    full.rlim_cur = (rlim_t)st.st_size + 1024 * 1024;
+    CHECK(setrlimit(RLIMIT_FSIZE, &full) == 0);
+
+    /* Write until the "disk" is full. */
+    char *tokens[400];
+    int acknowledged = 0;
+    coatcheck_status failed = COATCHECK_OK;
+    for (int i = 0; i < 400 && failed == COATCHECK_OK; i++) {
+        char *token = new_token(store);
+        failed = coatcheck_store_set_json(store, token, "big", big);
+        if (failed == COATCHECK_OK) {
+            tokens[acknowledged++] = token;
+        } else {
+            coatcheck_string_free(token);
+        }
+    }
+    CHECK_STATUS(failed, COATCHECK_IO);
+    CHECK(acknowledged > 0);
+    /* While it stays full, writes keep failing with IO (never a STORAGE latch),
+     * and reads keep working. */
+    CHECK_STATUS(coatcheck_store_set_json(store, kept, "big", big), COATCHECK_IO);
+    CHECK_STATUS(coatcheck_store_set_json(store, kept, "big", big), COATCHECK_IO);
+    char *cart = value_of(store, kept, "cart");
+    CHECK_STR(cart, "[1,2,3]");
+    coatcheck_string_free(cart);
+
+    /* Space returns: the same store writes again. */
+    CHECK(setrlimit(RLIMIT_FSIZE, &before) == 0);
+    CHECK_OK(coatcheck_store_set_json(store, kept, "after", "true"));
+    char *more = new_token(store);
+    CHECK_OK(coatcheck_store_set_json(store, more, "big", big));
+    signal(SIGXFSZ, old_handler);
+
+    /* Every acknowledged write is there, in this store and after a reopen. */
+    CHECK_OK(coatcheck_store_close(&store));
+    CHECK_OK(coatcheck_store_open(path, NULL, &store));
+    cart = value_of(store, kept, "cart");
+    CHECK_STR(cart, "[1,2,3]");
+    coatcheck_string_free(cart);
+    char *after = value_of(store, kept, "after");
+    CHECK_STR(after, "true");
+    coatcheck_string_free(after);
+    for (int i = 0; i < acknowledged; i++) {
+        char *got = value_of(store, tokens[i], "big");
+        CHECK(got != NULL && strcmp(got, big) == 0);
+        coatcheck_string_free(got);
+        coatcheck_string_free(tokens[i]);
+    }
+    coatcheck_string_free(more);
+    coatcheck_string_free(kept);
+    CHECK_OK(coatcheck_store_close(&store));
+    remove(path);
+}
+
+int main(void) {
+    RUN(a_full_disk_fails_writes_with_io_and_they_resume_when_space_returns);
+    return finish("test_faults");
+}

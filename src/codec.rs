@@ -125,12 +125,21 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T>
     decode_any(bytes, &NO_ID, what)
 }
 
+/// Checks the checksum of a value written by [`encode`] without decoding
+/// it (format-1 values carry none and pass).
+pub(crate) fn verify(bytes: &[u8], what: &str) -> Result<()> {
+    match bytes.first() {
+        Some(&RECORD_FORMAT) => checked_payload(bytes, &NO_ID, what).map(|_| ()),
+        Some(&UNCHECKED_FORMAT) => Ok(()),
+        _ => decode_any::<()>(bytes, &NO_ID, what),
+    }
+}
+
 /// Every intact session record found anywhere in `bytes` (a raw store
 /// file), in file order: what `Store::repair` copies when the file's
 /// B-tree cannot be read. A stale copy of a record (redb writes pages
 /// copy-on-write, so old versions linger in free pages) is found too: the
 /// caller picks among copies of one id.
-#[allow(dead_code)] // Store::repair uses it
 pub(crate) fn salvage(bytes: &[u8]) -> Vec<(SessionId, Record)> {
     let mut found = Vec::new();
     let mut at = 0;

@@ -146,7 +146,7 @@ fn exercise(path: &Path, original: &Original) -> Result<(), String> {
             };
         }
     };
-    // CHECK_HOOK
+    let _ = store.check();
     for (token, (user, data)) in &original.sessions {
         if let Ok(session) = store.peek(token) {
             if session.data() != data || session.user() != user.as_deref() {
@@ -299,4 +299,111 @@ fn a_file_that_is_not_a_store_is_corrupt_and_an_empty_file_is_a_new_store() {
     let store = Store::open(&empty, config()).unwrap();
     assert_eq!(store.count().unwrap(), 0);
     store.create(NewSession::default()).unwrap();
+}
+
+#[test]
+fn check_reports_a_damaged_record_by_id_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let store = Store::open(&path, config()).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let session = store
+            .create(
+                NewSession::for_user(format!("u{}", i % 3))
+                    .insert("text", format!("rec-{i:02}-padding-padding")),
+            )
+            .unwrap();
+        ids.push(session.id());
+    }
+    let sound = store.check().unwrap();
+    assert!(sound.is_ok(), "{sound:?}");
+    assert_eq!(
+        (sound.sessions, sound.ended, sound.damaged_records),
+        (10, 0, 0)
+    );
+    store.close().unwrap();
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let needle = b"rec-04-padding-padding";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    bytes[at + 5] ^= 0x02;
+    std::fs::write(&path, &bytes).unwrap();
+
+    let store = Store::open(&path, config()).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let report = store.check().unwrap();
+    assert!(!report.is_ok());
+    assert_eq!(report.damaged_records, 1, "{report:?}");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains(&ids[4].to_string())),
+        "{report:?}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "check changed the file"
+    );
+}
+
+#[test]
+fn repair_salvages_every_intact_session_of_a_file_that_cannot_be_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = original(dir.path());
+    let sound = dir.path().join("sound.redb");
+    std::fs::write(&sound, &original.clean).unwrap();
+    let report = Store::repair(&sound, config()).unwrap();
+    assert!(
+        report.was_sound && report.damaged_copy.is_none(),
+        "{report:?}"
+    );
+
+    let mut repaired_unopenable = 0;
+    let pages = original.crashed.len().div_ceil(PAGE);
+    for page in 0..pages {
+        let mut bytes = original.crashed.clone();
+        let end = ((page + 1) * PAGE).min(bytes.len());
+        let mut rng = Rng(page as u64 + 1);
+        for b in &mut bytes[page * PAGE..end] {
+            *b = rng.next() as u8;
+        }
+        let path = dir.path().join(format!("noise-{page}.redb"));
+        std::fs::write(&path, &bytes).unwrap();
+        let opened = Store::open(&path, config()).map(|s| s.close());
+        let report = Store::repair(&path, config()).unwrap();
+        if opened.is_err() {
+            repaired_unopenable += 1;
+            assert!(!report.was_sound);
+        }
+        if let Some(copy) = &report.damaged_copy {
+            assert_eq!(
+                &std::fs::read(copy).unwrap(),
+                &bytes,
+                "the original is kept as it was"
+            );
+        }
+        let store = Store::open(&path, config()).unwrap();
+        assert!(store.check().unwrap().is_ok());
+        let mut back = 0;
+        for (token, (user, data)) in &original.sessions {
+            if let Ok(session) = store.get(token) {
+                assert_eq!((session.user(), session.data()), (user.as_deref(), data));
+                back += 1;
+            }
+        }
+        // A noise page holds a few dozen records at most.
+        assert!(back >= 40, "page {page}: only {back} sessions back");
+        store.create(NewSession::default()).unwrap();
+        store.close().unwrap();
+    }
+    assert!(
+        repaired_unopenable > 0,
+        "no noise page made the file unopenable"
+    );
 }

@@ -30,6 +30,7 @@ use crate::cache::Cache;
 use crate::clock::Timestamp;
 use crate::codec;
 use crate::error::{Error, ErrorKind, Result};
+use crate::integrity::CheckReport;
 use crate::record::Record;
 use crate::token::SessionId;
 use crate::writer::GroupCommit;
@@ -301,6 +302,155 @@ impl RedbStorage {
     }
 }
 
+/// `Store::check`: a walk over every table in one read transaction. Each
+/// table is read under its own guard, so one unreadable table is reported
+/// and the others are still checked.
+impl RedbStorage {
+    fn check_walk(&self) -> Result<CheckReport> {
+        let mut report = CheckReport::default();
+        let guard_db = self.db.read();
+        let db = self.database(&guard_db)?;
+        let txn = guard("checking", || Ok(db.begin_read()?))?;
+        // id → (live, sweep at, user) of every record that decoded.
+        let mut records: HashMap<SessionId, (bool, i64, Option<String>)> = HashMap::new();
+        let walked = guard("checking the sessions table", || {
+            for entry in txn.open_table(SESSIONS)?.iter()? {
+                let (key, value) = entry?;
+                let id = SessionId::from_bytes(*key.value());
+                match codec::decode_record(&id, value.value()) {
+                    Ok(record) => {
+                        if record.is_live() {
+                            report.sessions += 1;
+                        } else {
+                            report.ended += 1;
+                        }
+                        let user = record.indexed_user().map(str::to_owned);
+                        records.insert(id, (record.is_live(), record.sweep_at().as_millis(), user));
+                    }
+                    Err(err) => {
+                        report.damaged_records += 1;
+                        report.problem(format!("session {id}: {err}"));
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(err) = walked {
+            report.problem(format!(
+                "the sessions table cannot be read to the end: {err}"
+            ));
+        }
+        let mut indexed: HashMap<SessionId, u8> = HashMap::new();
+        for (name, table, live) in [
+            ("live_expiry", LIVE_EXPIRY, true),
+            ("ended_expiry", ENDED_EXPIRY, false),
+        ] {
+            let walked = guard("checking an expiry index", || {
+                for entry in txn.open_table(table)?.iter()? {
+                    let (key, _) = entry?;
+                    let (at, id) = key.value();
+                    let id = SessionId::from_bytes(*id);
+                    *indexed.entry(id).or_default() += 1;
+                    match records.get(&id) {
+                        Some((is_live, sweep_at, _)) if *is_live == live && *sweep_at == at => {}
+                        _ => report.problem(format!(
+                            "{name}: the entry for session {id} at {at} ms matches no record"
+                        )),
+                    }
+                }
+                Ok(())
+            });
+            if let Err(err) = walked {
+                report.problem(format!("the {name} index cannot be read to the end: {err}"));
+            }
+        }
+        for id in records.keys() {
+            if indexed.get(id).copied().unwrap_or(0) != 1 {
+                report.problem(format!(
+                    "session {id} is not in its expiry index exactly once"
+                ));
+            }
+        }
+        let mut per_user: HashMap<String, u64> = HashMap::new();
+        let walked = guard("checking the user index", || {
+            for entry in txn.open_table(USER_SESSIONS)?.iter()? {
+                let (key, _) = entry?;
+                let (user, id) = key.value();
+                let id = SessionId::from_bytes(*id);
+                *per_user.entry(user.to_owned()).or_default() += 1;
+                match records.get(&id) {
+                    Some((true, _, Some(owner))) if owner == user => {}
+                    _ => report.problem(format!(
+                        "user_sessions: the entry of user {user:?} for session {id} matches no \
+                         live session of that user"
+                    )),
+                }
+            }
+            let mut listed = 0;
+            for entry in txn.open_table(USERS)?.iter()? {
+                let (key, count) = entry?;
+                listed += 1;
+                let found = per_user.get(key.value()).copied().unwrap_or(0);
+                if found != count.value() {
+                    report.problem(format!(
+                        "users: user {:?} is counted with {} sessions, the index lists {found}",
+                        key.value(),
+                        count.value()
+                    ));
+                }
+            }
+            if listed != per_user.len() {
+                report.problem("users: the list of users does not match the user index");
+            }
+            Ok(())
+        });
+        if let Err(err) = walked {
+            report.problem(format!("the user index cannot be read to the end: {err}"));
+        }
+        for (id, (live, _, user)) in &records {
+            if let (true, Some(user)) = (live, user) {
+                if !per_user.contains_key(user) {
+                    report.problem(format!(
+                        "session {id} of user {user:?} is not in the user index"
+                    ));
+                }
+            }
+        }
+        let walked = guard("checking the refresh tokens", || {
+            let mut untils = HashMap::new();
+            for entry in txn.open_table(REFRESH)?.iter()? {
+                let (key, value) = entry?;
+                let (until, bytes) = value.value();
+                report.refresh_tokens += 1;
+                if let Err(err) = codec::verify(bytes, "refresh token record") {
+                    report.damaged_records += 1;
+                    report.problem(format!("{err}"));
+                }
+                untils.insert(*key.value(), until);
+            }
+            let mut expiring = 0;
+            for entry in txn.open_table(REFRESH_EXPIRY)?.iter()? {
+                let (key, _) = entry?;
+                let (until, k) = key.value();
+                expiring += 1;
+                if untils.get(k) != Some(&until) {
+                    report.problem("refresh_expiry: an entry matches no refresh token record");
+                }
+            }
+            if expiring != untils.len() {
+                report.problem("refresh_expiry: not every refresh token record is indexed once");
+            }
+            Ok(())
+        });
+        if let Err(err) = walked {
+            report.problem(format!(
+                "the refresh tokens cannot be read to the end: {err}"
+            ));
+        }
+        Ok(report)
+    }
+}
+
 /// Opens or creates the redb file at `path` (the one place that builds it).
 fn create_database(path: &Path) -> Result<Database> {
     redb::Builder::new()
@@ -468,6 +618,11 @@ impl Storage for RedbStorage {
                 .and_then(|p| std::fs::metadata(p).ok())
                 .map(|m| m.len()),
         }
+    }
+
+    fn check(&self) -> Result<CheckReport> {
+        self.heal()?;
+        self.check_walk()
     }
 
     fn close(&self) -> Result<()> {

@@ -91,7 +91,106 @@ static void a_full_disk_fails_writes_with_io_and_they_resume_when_space_returns(
     remove(path);
 }
 
+/* Reads the whole file at `path`; *len gets its size. */
+static unsigned char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *bytes = malloc((size_t)size);
+    *len = fread(bytes, 1, (size_t)size, f);
+    fclose(f);
+    return bytes;
+}
+
+static void write_file(const char *path, const unsigned char *bytes, size_t len) {
+    FILE *f = fopen(path, "wb");
+    fwrite(bytes, 1, len, f);
+    fclose(f);
+}
+
+static void check_finds_a_damaged_record_and_repair_salvages_the_rest(void) {
+    char path[512];
+    temp_store_path(path, sizeof path, "check-repair");
+    coatcheck_store *store = NULL;
+    CHECK_OK(coatcheck_store_open(path, NULL, &store));
+    char *tokens[10];
+    for (int i = 0; i < 10; i++) {
+        tokens[i] = new_token(store);
+        char value[64];
+        snprintf(value, sizeof value, "\"rec-%02d-padding-padding\"", i);
+        CHECK_OK(coatcheck_store_set_json(store, tokens[i], "text", value));
+    }
+    char *report = NULL;
+    CHECK_OK(coatcheck_store_check_json(store, &report));
+    CHECK_CONTAINS(report, "\"problems\":[]");
+    CHECK_CONTAINS(report, "\"sessions\":10");
+    coatcheck_string_free(report);
+    CHECK_OK(coatcheck_store_close(&store));
+
+    /* One flipped byte inside the record of session 4. */
+    size_t len = 0;
+    unsigned char *bytes = read_file(path, &len);
+    CHECK(bytes != NULL);
+    const char *needle = "rec-04-padding-padding";
+    size_t n = strlen(needle), at = 0;
+    while (at + n <= len && memcmp(bytes + at, needle, n) != 0) at++;
+    CHECK(at + n <= len);
+    bytes[at + 5] ^= 0x02;
+    write_file(path, bytes, len);
+    free(bytes);
+
+    CHECK_OK(coatcheck_store_open(path, NULL, &store));
+    coatcheck_session *session = NULL;
+    CHECK_STATUS(coatcheck_store_get(store, tokens[4], &session), COATCHECK_CORRUPT);
+    CHECK_OK(coatcheck_store_check_json(store, &report));
+    CHECK_CONTAINS(report, "\"damaged_records\":1");
+    coatcheck_string_free(report);
+    CHECK_OK(coatcheck_store_close(&store));
+
+    CHECK_OK(coatcheck_store_repair(path, NULL, &report));
+    CHECK_CONTAINS(report, "\"was_sound\":false");
+    CHECK_CONTAINS(report, "\"salvaged\":9");
+    CHECK_CONTAINS(report, ".damaged-");
+    const char *copy = report ? strstr(report, "\"damaged_copy\":\"") : NULL;
+    if (copy != NULL) {
+        char damaged[600];
+        copy += strlen("\"damaged_copy\":\"");
+        size_t k = 0;
+        while (copy[k] != '"' && copy[k] != '\0' && k + 1 < sizeof damaged) {
+            damaged[k] = copy[k];
+            k++;
+        }
+        damaged[k] = '\0';
+        CHECK(remove(damaged) == 0); /* the original, kept aside */
+    }
+    coatcheck_string_free(report);
+
+    CHECK_OK(coatcheck_store_open(path, NULL, &store));
+    CHECK_STATUS(coatcheck_store_get(store, tokens[4], &session), COATCHECK_NOT_FOUND);
+    for (int i = 0; i < 10; i++) {
+        if (i != 4) {
+            char *text = value_of(store, tokens[i], "text");
+            char expected[64];
+            snprintf(expected, sizeof expected, "\"rec-%02d-padding-padding\"", i);
+            CHECK_STR(text, expected);
+            coatcheck_string_free(text);
+        }
+        coatcheck_string_free(tokens[i]);
+    }
+    CHECK_OK(coatcheck_store_check_json(store, &report));
+    CHECK_CONTAINS(report, "\"problems\":[]");
+    coatcheck_string_free(report);
+    CHECK_OK(coatcheck_store_close(&store));
+    CHECK_OK(coatcheck_store_repair(path, NULL, &report));
+    CHECK_CONTAINS(report, "\"was_sound\":true");
+    coatcheck_string_free(report);
+    remove(path);
+}
+
 int main(void) {
     RUN(a_full_disk_fails_writes_with_io_and_they_resume_when_space_returns);
+    RUN(check_finds_a_damaged_record_and_repair_salvages_the_rest);
     return finish("test_faults");
 }

@@ -24,6 +24,7 @@
 #[macro_use]
 mod ffi;
 
+mod care;
 mod error;
 mod fork;
 mod options;

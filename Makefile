@@ -2,7 +2,8 @@
 #
 #   make demo   runs examples/quickstart.rs against ./coatcheck-demo.redb
 #   make test   runs every test: Rust (unit, integration, doc), lint, and
-#               each face's suite (C, Python) from bindings/*/test.mk
+#               each face's suite (C, Python) from bindings/*/test.mk, and
+#               each fuzz target briefly (fuzz/fuzz.mk)
 #
 CARGO ?= cargo
 
@@ -10,6 +11,8 @@ CARGO ?= cargo
 # defines its test target and adds it to FACE_TESTS.
 FACE_TESTS :=
 -include $(sort $(wildcard bindings/*/*.mk))
+# Fuzzing (fuzz-smoke is part of `make test`) and the long fault runs.
+-include fuzz/fuzz.mk
 
 .PHONY: demo test test-rust lint fmt bench clean
 

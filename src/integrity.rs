@@ -166,7 +166,7 @@ fn repair(path: &Path, config: Config) -> Result<RepairReport> {
     let _ = std::fs::remove_file(&fresh);
     let salvaged = newest.len() as u64;
     {
-        let storage = RedbStorage::open(&fresh, 0)?;
+        let storage = RedbStorage::open(&fresh, 0, false)?;
         let records: Vec<(SessionId, Record)> = newest.into_iter().collect();
         for chunk in records.chunks(1000) {
             let chunk = chunk.to_vec();

@@ -35,10 +35,26 @@ use crate::value::{Data, Value};
 ///
 /// # Locking and processes
 ///
-/// One process owns a store file. A second `open` of the same file, from
-/// this process or another, fails at once with
-/// [`ErrorKind::Locked`](crate::ErrorKind::Locked). A `Store` inherited
-/// through `fork()` refuses every call: open the store in the worker.
+/// By default one process owns a store file (exclusive mode, the fastest):
+/// a second `open` of the same file, from this process or another, fails at
+/// once with [`ErrorKind::Locked`](crate::ErrorKind::Locked).
+///
+/// With [`Config::shared`] the processes of one machine (the workers of a
+/// prefork server, a cron job, an admin command) open one file together.
+/// Every read sees every write any process committed before it began (no
+/// cache is kept across calls), writers of one process still share one
+/// commit and processes take turns on the file's write lock, every commit is
+/// durable, and only one process at a time runs the background sweep (a
+/// lease in the file). A process killed while it holds the write lock stops
+/// nobody: the lock dies with it and its unfinished transaction is dropped.
+/// Idle expiry stays safe across processes: a session read in one process
+/// (noted in that process's memory only) is never expired or swept by
+/// another within its idle timeout, because expiry counts from the stored
+/// last access plus one touch interval; so in shared mode a session may
+/// outlive its idle timeout by up to [`Config::touch_interval`].
+///
+/// A `Store` inherited through `fork()` refuses every call, in both modes:
+/// open the store in the worker, after the fork.
 ///
 /// # Close semantics
 ///
@@ -121,6 +137,8 @@ pub(crate) struct Inner {
     closed: AtomicBool,
     swept: AtomicU64,
     housekeeper: Mutex<Option<Housekeeper>>,
+    /// Who this store is in the sweeper lease of a shared file.
+    sweeper_id: u64,
 }
 
 impl Store {
@@ -135,7 +153,7 @@ impl Store {
         let path = path.as_ref();
         (|| {
             config.validate()?;
-            let storage = RedbStorage::open(path, config.cache_capacity)?;
+            let storage = RedbStorage::open(path, config.cache_capacity, config.shared)?;
             Store::start(Box::new(storage), config, Some(path.to_path_buf()))
         })()
         .map_err(|e| e.during("open"))
@@ -178,6 +196,8 @@ impl Store {
             _ => None,
         };
         let sweep_every = config.sweep_interval;
+        let mut sweeper_id = [0u8; 8];
+        fill_random(&mut sweeper_id)?;
         let inner = Arc::new(Inner {
             config,
             tokens,
@@ -191,6 +211,7 @@ impl Store {
             closed: AtomicBool::new(false),
             swept: AtomicU64::new(0),
             housekeeper: Mutex::new(None),
+            sweeper_id: u64::from_le_bytes(sweeper_id),
         });
         if sweep_every.is_some() || flush_every.is_some() {
             let keeper = Housekeeper::start(Arc::downgrade(&inner), sweep_every, flush_every);
@@ -667,7 +688,24 @@ impl Inner {
             .unwrap_or_else(|| self.config.default_lifetime(live.remember))
     }
 
+    /// When `live` expires, given its last access as this process knows it.
+    ///
+    /// In shared mode another process may have read the session since its
+    /// record was written, and noted that only in its own memory. It would
+    /// have persisted the read had the stored last access been a touch
+    /// interval old, so the true last access is at most the stored one plus
+    /// a touch interval: expiry counts from there. A session is never
+    /// reported expired, nor swept, while a process may have used it within
+    /// its idle timeout; it may live up to one touch interval longer.
     pub(crate) fn expiry(&self, live: &LiveRecord, last_access: Timestamp) -> Timestamp {
+        let last_access = if self.config.shared {
+            last_access.max(
+                live.last_access
+                    .saturating_add(self.config.effective_touch_interval()),
+            )
+        } else {
+            last_access
+        };
         self.lifetime_of(live).expires_at(
             self.config.ttl_basis,
             live.created_at,
@@ -1178,11 +1216,47 @@ impl Inner {
     }
 
     /// The background sweeper's entry: a sweep, quiet if the store closed.
+    /// On a shared file only the process holding the sweeper lease sweeps.
     pub(crate) fn background_sweep(self: &Arc<Self>) {
         if self.closed.load(Ordering::Acquire) {
             return;
         }
+        if self.config.shared && !matches!(self.take_sweeper_lease(), Ok(true)) {
+            return;
+        }
         let _ = self.sweep();
+    }
+
+    /// Takes or renews the sweeper lease of a shared file; whether this
+    /// store holds it now. The lease lasts two sweep intervals, so when its
+    /// holder stops (closed, killed), another process takes over within two
+    /// intervals; its holder renews it on every sweep.
+    pub(crate) fn take_sweeper_lease(self: &Arc<Self>) -> Result<bool> {
+        self.check()?;
+        let now = self.now();
+        let me = self.sweeper_id;
+        // A read first: every process but one finds the lease held, and a
+        // read costs no commit.
+        let mut free = false;
+        self.storage.read(&mut |view| {
+            free = SweeperLease::free_for(view.meta(SWEEPER_LEASE)?.as_deref(), me, now);
+            Ok(())
+        })?;
+        if !free {
+            return Ok(false);
+        }
+        let every = self.config.sweep_interval.unwrap_or(DEFAULT_LEASE_INTERVAL);
+        let lease = SweeperLease {
+            holder: me,
+            until: now.saturating_add(every.saturating_mul(2)),
+        };
+        self.write(true, move |_, view| {
+            if !SweeperLease::free_for(view.meta(SWEEPER_LEASE)?.as_deref(), me, now) {
+                return Ok(false);
+            }
+            view.put_meta(SWEEPER_LEASE, &lease.encode())?;
+            Ok(true)
+        })
     }
 
     /// The background flusher's entry.
@@ -1215,8 +1289,101 @@ impl Inner {
     }
 }
 
+/// The meta key of the sweeper lease of a shared file.
+const SWEEPER_LEASE: &str = "coatcheck.sweeper";
+/// The lease's interval when the background sweeper is off (only explicit
+/// calls of `take_sweeper_lease` then take it).
+const DEFAULT_LEASE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Which store of the processes sharing a file runs the background sweep,
+/// and until when (on the holder's clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SweeperLease {
+    holder: u64,
+    until: Timestamp,
+}
+
+impl SweeperLease {
+    fn encode(&self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.holder.to_be_bytes());
+        out[8..].copy_from_slice(&self.until.as_millis().to_be_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<SweeperLease> {
+        let holder = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+        let until = i64::from_be_bytes(bytes.get(8..16)?.try_into().ok()?);
+        Some(SweeperLease {
+            holder,
+            until: Timestamp::from_millis(until),
+        })
+    }
+
+    /// Whether `me` may take the stored lease at `now`: nobody holds it, it
+    /// lapsed, it is `me`'s already, or it is unreadable (a damaged lease
+    /// must not stop every sweep for good).
+    fn free_for(stored: Option<&[u8]>, me: u64, now: Timestamp) -> bool {
+        match stored.and_then(SweeperLease::decode) {
+            Some(lease) => lease.holder == me || lease.until <= now,
+            None => true,
+        }
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use std::time::Duration;
+
+    #[test]
+    fn a_lease_is_free_when_absent_lapsed_damaged_or_ours() {
+        let now = Timestamp::from_millis(1_000);
+        let held = SweeperLease {
+            holder: 7,
+            until: Timestamp::from_millis(2_000),
+        }
+        .encode();
+        assert!(SweeperLease::free_for(None, 1, now));
+        assert!(SweeperLease::free_for(Some(&held), 7, now));
+        assert!(!SweeperLease::free_for(Some(&held), 1, now));
+        assert!(SweeperLease::free_for(
+            Some(&held),
+            1,
+            Timestamp::from_millis(2_000)
+        ));
+        assert!(SweeperLease::free_for(Some(b"short"), 1, now));
+    }
+
+    #[test]
+    fn one_store_of_a_shared_file_holds_the_sweeper_lease_until_it_lapses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lease.redb");
+        let clock = ManualClock::starting_at(Timestamp::from_millis(1_800_000_000_000));
+        let config = Config::default()
+            .shared(true)
+            .sweep_interval(None)
+            .clock(clock.clone());
+        // Two handles in one process exclude each other like two processes
+        // (redb locks open file descriptions on Linux).
+        let a = Store::open(&path, config.clone()).unwrap();
+        let b = Store::open(&path, config).unwrap();
+        assert!(a.inner.take_sweeper_lease().unwrap());
+        assert!(!b.inner.take_sweeper_lease().unwrap());
+        assert!(
+            a.inner.take_sweeper_lease().unwrap(),
+            "its holder renews it"
+        );
+        // Its holder stops sweeping: after two intervals another takes over.
+        clock.advance(Duration::from_secs(121));
+        assert!(b.inner.take_sweeper_lease().unwrap());
+        assert!(!a.inner.take_sweeper_lease().unwrap());
     }
 }

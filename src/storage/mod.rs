@@ -8,11 +8,12 @@
 //! records with [`WriteView::put`]; the backend derives the index entries
 //! from the record ([`Record::indexed_user`], [`Record::sweep_at`]).
 //!
-//! Today there is one backend, [`redb`](self::redb) (a file, or memory).
-//! A shared Redis/Valkey backend, or redb's multi-process mode, slot in
-//! here: the read cache and the group-commit writer live inside the redb
-//! backend, so a backend that must not cache across transactions simply
-//! has none.
+//! Today there is one backend, [`redb`](self::redb): a file owned by one
+//! process, a file shared by the processes of one machine (redb's
+//! multi-writer mode), or memory. The read cache and the group-commit
+//! writer live inside the backend, so a backend that must not cache across
+//! transactions (the shared file, a future Redis/Valkey backend) simply has
+//! none.
 
 pub(crate) mod redb;
 
@@ -46,6 +47,8 @@ pub(crate) trait ReadView {
     fn user_count(&self) -> Result<u64>;
     /// A stored refresh-token record (see `pairs`) and when it may be swept.
     fn get_refresh(&self, key: &[u8; 32]) -> Result<Option<(Timestamp, Vec<u8>)>>;
+    /// A small value the store keeps for itself (such as the sweeper lease).
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
 }
 
 /// Writes inside one transaction; visible to later reads of the same view.
@@ -60,6 +63,8 @@ pub(crate) trait WriteView: ReadView {
     fn delete_refresh(&mut self, key: &[u8; 32]) -> Result<()>;
     /// Removes refresh-token records due at or before `now`; returns how many.
     fn sweep_refresh(&mut self, now: Timestamp, limit: usize) -> Result<usize>;
+    /// Stores a small value of the store's own (see [`ReadView::meta`]).
+    fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<()>;
 }
 
 /// A unit of work for the writer. It must check everything before its

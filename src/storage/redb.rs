@@ -1,10 +1,15 @@
 //! The redb backend: one file (or memory), a read cache, and group commit.
 //!
+//! A file is opened exclusively (redb's `ExclusiveWriter`: one process, a
+//! read cache) or shared (`MultiWriter`: the processes of one machine take
+//! turns on the file's write lock; every commit durable; no cache, since
+//! another process may have changed any record since it was read).
+//!
 //! Tables:
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `meta` | name | bytes (`format` → the file format version) |
+//! | `meta` | name | bytes (`coatcheck.format` → the file format version; `coatcheck.sweeper` → the sweeper lease of a shared file) |
 //! | `sessions` | session id (32 bytes) | encoded [`Record`] |
 //! | `live_expiry` | (expires ms, id) | — |
 //! | `ended_expiry` | (keep-until ms, id) | — |
@@ -70,14 +75,22 @@ pub(crate) struct RedbStorage {
     /// A write failed on I/O or redb panicked: reopen the file before the
     /// next call (see `heal`).
     needs_reopen: AtomicBool,
+    /// Shared mode: other processes write the file too, so nothing read may
+    /// be kept across transactions, and every commit is durable (redb's
+    /// multi-writer mode has no other kind).
+    shared: bool,
 }
 
 impl RedbStorage {
-    /// Opens or creates the store file at `path`.
-    pub(crate) fn open(path: &Path, cache_capacity: usize) -> Result<RedbStorage> {
+    /// Opens or creates the store file at `path`: owned by this process,
+    /// or with `shared`, opened together with the other processes of this
+    /// machine that open it shared.
+    pub(crate) fn open(path: &Path, cache_capacity: usize, shared: bool) -> Result<RedbStorage> {
+        // A per-process cache cannot see other processes' commits.
+        let cache_capacity = if shared { 0 } else { cache_capacity };
         guard("opening the file", || {
-            let db = create_database(path)?;
-            Self::init(db, Some(path.to_path_buf()), cache_capacity)
+            let db = create_database(path, shared)?;
+            Self::init(db, Some(path.to_path_buf()), cache_capacity, shared)
         })
     }
 
@@ -86,10 +99,15 @@ impl RedbStorage {
         let db = redb::Builder::new()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(|e| Error::storage(format!("could not create an in-memory store: {e}")))?;
-        Self::init(db, None, cache_capacity)
+        Self::init(db, None, cache_capacity, false)
     }
 
-    fn init(db: Database, path: Option<PathBuf>, cache_capacity: usize) -> Result<RedbStorage> {
+    fn init(
+        db: Database,
+        path: Option<PathBuf>,
+        cache_capacity: usize,
+        shared: bool,
+    ) -> Result<RedbStorage> {
         let txn = db.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
@@ -140,6 +158,7 @@ impl RedbStorage {
             durable_commits: AtomicU64::new(0),
             owner_pid: std::process::id(),
             needs_reopen: AtomicBool::new(false),
+            shared,
         })
     }
 
@@ -189,7 +208,8 @@ impl RedbStorage {
     fn try_run_batch(&self, jobs: Vec<(Job, bool)>) -> Result<Vec<Result<()>>> {
         let guard = self.db.read();
         let db = self.database(&guard)?;
-        let durable = self.path.is_some() && jobs.iter().any(|(_, durable)| *durable);
+        let durable =
+            self.shared || (self.path.is_some() && jobs.iter().any(|(_, durable)| *durable));
         let mut txn = db.begin_write()?;
         txn.set_durability(if durable {
             redb::Durability::Immediate
@@ -241,6 +261,7 @@ impl RedbStorage {
         let db = self.database(&guard)?;
         let txn = db.begin_read()?;
         let view = RedbRead {
+            meta: txn.open_table(META)?,
             sessions: txn.open_table(SESSIONS)?,
             live_expiry: txn.open_table(LIVE_EXPIRY)?,
             ended_expiry: txn.open_table(ENDED_EXPIRY)?,
@@ -291,7 +312,7 @@ impl RedbStorage {
         }
         self.cache.clear();
         let db = guard("reopening the file", || {
-            let db = create_database(path)?;
+            let db = create_database(path, self.shared)?;
             // The tables exist: the file was a store a moment ago.
             db.begin_read()?.open_table(META)?;
             Ok(db)
@@ -451,9 +472,16 @@ impl RedbStorage {
     }
 }
 
-/// Opens or creates the redb file at `path` (the one place that builds it).
-fn create_database(path: &Path) -> Result<Database> {
+/// Opens or creates the redb file at `path` (the one place that builds
+/// it): with `shared`, in redb's multi-writer mode.
+fn create_database(path: &Path, shared: bool) -> Result<Database> {
+    let mode = if shared {
+        redb::ConcurrencyMode::MultiWriter
+    } else {
+        redb::ConcurrencyMode::ExclusiveWriter
+    };
     redb::Builder::new()
+        .set_concurrency_mode(mode)
         .create(path)
         .map_err(|e| open_error(e, path))
 }
@@ -732,10 +760,15 @@ macro_rules! index_reads {
                 (Timestamp::from_millis(until), bytes.to_vec())
             }))
         }
+
+        fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+            Ok(self.meta_t()?.get(key)?.map(|v| v.value().to_vec()))
+        }
     };
 }
 
 struct RedbRead {
+    meta: redb::ReadOnlyTable<&'static str, &'static [u8]>,
     sessions: redb::ReadOnlyTable<IdKey, &'static [u8]>,
     live_expiry: redb::ReadOnlyTable<(i64, IdKey), ()>,
     ended_expiry: redb::ReadOnlyTable<(i64, IdKey), ()>,
@@ -746,6 +779,9 @@ struct RedbRead {
 
 /// The tables of a read transaction, under the names `index_reads!` uses.
 impl RedbRead {
+    fn meta_t(&self) -> Result<&redb::ReadOnlyTable<&'static str, &'static [u8]>> {
+        Ok(&self.meta)
+    }
     fn user_sessions_t(&self) -> Result<&redb::ReadOnlyTable<(&'static str, IdKey), ()>> {
         Ok(&self.user_sessions)
     }
@@ -808,6 +844,7 @@ impl<'t, K: redb::Key + 'static, V: redb::Value + 'static> LazyTable<'t, K, V> {
 /// The tables of one write transaction, and what it changed.
 struct RedbWrite<'t> {
     txn: &'t WriteTransaction,
+    meta: LazyTable<'t, &'static str, &'static [u8]>,
     sessions: LazyTable<'t, IdKey, &'static [u8]>,
     live_expiry: LazyTable<'t, (i64, IdKey), ()>,
     ended_expiry: LazyTable<'t, (i64, IdKey), ()>,
@@ -826,6 +863,7 @@ impl<'t> RedbWrite<'t> {
     fn open(txn: &'t WriteTransaction) -> Result<RedbWrite<'t>> {
         Ok(RedbWrite {
             txn,
+            meta: LazyTable::new(META),
             sessions: LazyTable::new(SESSIONS),
             live_expiry: LazyTable::new(LIVE_EXPIRY),
             ended_expiry: LazyTable::new(ENDED_EXPIRY),
@@ -838,6 +876,9 @@ impl<'t> RedbWrite<'t> {
         })
     }
 
+    fn meta_t(&self) -> Result<&Table<'t, &'static str, &'static [u8]>> {
+        self.meta.get(self.txn)
+    }
     fn user_sessions_t(&self) -> Result<&Table<'t, (&'static str, IdKey), ()>> {
         self.user_sessions.get(self.txn)
     }
@@ -1044,6 +1085,14 @@ impl WriteView for RedbWrite<'_> {
         let result = self.sweep_refresh_inner(now, limit);
         self.guard(result)
     }
+
+    fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<()> {
+        let result = match self.meta.get_mut(self.txn) {
+            Ok(table) => table.insert(key, value).map(|_| ()).map_err(Error::from),
+            Err(err) => Err(err),
+        };
+        self.guard(result)
+    }
 }
 
 #[cfg(test)]
@@ -1081,7 +1130,7 @@ mod tests {
             }
             txn.commit().unwrap();
         }
-        let storage = RedbStorage::open(&path, 10).unwrap();
+        let storage = RedbStorage::open(&path, 10, false).unwrap();
         assert_eq!(storage.load(&id).unwrap(), Some(record));
         storage.close().unwrap();
         let db = Database::create(&path).unwrap();

@@ -64,9 +64,21 @@ fn encode_checked<T: Serialize>(id: &[u8; 32], value: &T) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// What a small payload may claim to allocate while it decodes. A damaged
+/// length prefix can claim gigabytes; bincode checks each claim against
+/// the limit before allocating. A payload of over `TRUSTED_LENGTH` bytes
+/// (a large session, written by us) is decoded without the limit.
+const DECODE_LIMIT: usize = 256 << 20;
+const TRUSTED_LENGTH: usize = 1 << 20;
+
 fn decode_payload<T: DeserializeOwned>(payload: &[u8], what: &str) -> Result<T> {
-    let (value, used) = bincode::serde::decode_from_slice(payload, config())
-        .map_err(|e| Error::corrupt(format!("a {what} could not be decoded: {e}")))?;
+    let decoded = if payload.len() > TRUSTED_LENGTH {
+        bincode::serde::decode_from_slice(payload, config())
+    } else {
+        bincode::serde::decode_from_slice(payload, config().with_limit::<DECODE_LIMIT>())
+    };
+    let (value, used) =
+        decoded.map_err(|e| Error::corrupt(format!("a {what} could not be decoded: {e}")))?;
     if used != payload.len() {
         return Err(Error::corrupt(format!("a {what} has trailing bytes")));
     }
@@ -241,6 +253,20 @@ mod tests {
         let other = SessionId::from_bytes([8; 32]);
         assert_eq!(
             decode_record(&other, &bytes).unwrap_err().kind(),
+            crate::ErrorKind::Corrupt
+        );
+    }
+
+    #[test]
+    fn a_damaged_length_prefix_is_corrupt_not_a_huge_allocation() {
+        // Found by the record_codec fuzz target: a format-1 record whose
+        // bincode length claims about 2^52 elements.
+        let mut bytes = vec![UNCHECKED_FORMAT, 0, 1, 252];
+        bytes.extend([248u8; 48]);
+        bytes.extend([52, 181, 0, 34, 16]);
+        let id = SessionId::from_bytes([0; 32]);
+        assert_eq!(
+            decode_record(&id, &bytes).unwrap_err().kind(),
             crate::ErrorKind::Corrupt
         );
     }

@@ -11,10 +11,12 @@ CARGO ?= cargo
 # defines its test target and adds it to FACE_TESTS.
 FACE_TESTS :=
 -include $(sort $(wildcard bindings/*/*.mk))
+# The learn-sessions app (examples/learn_sessions): its demos and test-app.
+-include examples/learn_sessions/app.mk
 # Fuzzing (fuzz-smoke is part of `make test`) and the long fault runs.
 -include fuzz/fuzz.mk
 
-.PHONY: demo test test-rust lint fmt bench clean
+.PHONY: demo test test-rust lint fmt bench bench-shared clean
 
 demo:
 	$(CARGO) run --release --example quickstart -- coatcheck-demo.redb
@@ -36,6 +38,10 @@ fmt:
 
 bench:
 	$(CARGO) bench --bench engine
+
+# Shared mode vs exclusive: one process, and durable writes from 1, 2, 4 processes.
+bench-shared:
+	$(CARGO) bench --bench shared
 
 clean:
 	$(CARGO) clean

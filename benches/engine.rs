@@ -16,8 +16,13 @@ use sha2::{Digest, Sha256};
 
 const RAW: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("raw");
 
+/// A file store; all bench sessions belong to one user, so no per-user limit.
 fn file_store(dir: &tempfile::TempDir, config: Config) -> Store {
-    Store::open(dir.path().join("bench.redb"), config.sweep_interval(None)).unwrap()
+    Store::open(
+        dir.path().join("bench.redb"),
+        config.sweep_interval(None).max_sessions_per_user(None),
+    )
+    .unwrap()
 }
 
 fn token(store: &Store) -> String {

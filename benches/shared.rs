@@ -27,7 +27,12 @@ fn measuring() -> bool {
 }
 
 fn open(path: &Path, shared: bool) -> Store {
-    Store::open(path, Config::default().shared(shared).sweep_interval(None)).unwrap()
+    // Every bench session belongs to one user: no per-user limit.
+    let config = Config::default()
+        .shared(shared)
+        .sweep_interval(None)
+        .max_sessions_per_user(None);
+    Store::open(path, config).unwrap()
 }
 
 fn new_token(store: &Store) -> String {

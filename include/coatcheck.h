@@ -19,6 +19,12 @@
  * Thread safety: a coatcheck_store may be used from any number of threads at
  * once (close it after they are done); sessions, lists and options are plain
  * values to be used by one thread at a time; the last error is per thread.
+ *
+ * Processes: a store belongs to the process that opened it; a handle
+ * inherited through fork() refuses every call. By default one process owns
+ * the file (another gets COATCHECK_LOCKED); with
+ * coatcheck_options_set_shared(opts, true) every process of one machine
+ * (each prefork worker, after fork) opens it together.
  */
 
 #ifndef COATCHECK_H
@@ -107,6 +113,17 @@ typedef struct coatcheck_token_pair coatcheck_token_pair;
  * reused; new codes may be added, so treat an unknown one as an error.
  */
 typedef int32_t coatcheck_status;
+
+/**
+ * A session events hook: called with one event as a line of JSON (keys
+ * `kind` — `created`, `login`, `rotated`, `ended`, `theft`, `evicted`,
+ * `binding_mismatch` —, `id`, and where they apply `previous_id`, `user`,
+ * `reason`) and the `user_data` given to `coatcheck_options_set_event_hook`.
+ * It runs on a thread of coatcheck's, after the change is committed; the
+ * JSON text lives only during the call. It never sees a token. A slow hook
+ * does not stall the store: up to 4096 events wait, later ones are dropped.
+ */
+typedef void (*coatcheck_event_hook)(const char *event_json, void *user_data);
 
 /**
  * What the idle timeout counts from (`coatcheck_options_set_ttl_basis`).
@@ -218,6 +235,13 @@ typedef int32_t coatcheck_same_site;
 #define COATCHECK_INTERNAL 12
 
 /**
+ * The access token's own lifetime ran out (its `exp` passed): call
+ * `coatcheck_store_refresh` with the refresh token; do not sign the user
+ * out, the session may well live on. Not a kind of not found.
+ */
+#define COATCHECK_ACCESS_EXPIRED 13
+
+/**
  * Sent only on same-site requests.
  */
 #define COATCHECK_SAME_SITE_STRICT 0
@@ -235,6 +259,41 @@ typedef int32_t coatcheck_same_site;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Binds sessions to their client, as checked by `coatcheck_store_get_from`:
+ * with `user_agent`, the `User-Agent` must stay the one the session was
+ * created with; with `ipv4_prefix_bits` (1..=32) or `ipv6_prefix_bits`
+ * (1..=128), the client's address must stay within that prefix of the
+ * session's `ip`. 0 leaves a part unbound (the default: nothing bound). A
+ * mismatch ends the session (`COATCHECK_REVOKED`, reason
+ * `"binding_mismatch"`).
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not used by another thread meanwhile.
+ */
+coatcheck_status coatcheck_options_set_binding(struct coatcheck_options *options,
+                                               bool user_agent,
+                                               uint8_t ipv4_prefix_bits,
+                                               uint8_t ipv6_prefix_bits);
+
+/**
+ * `coatcheck_store_get` for a request from the client at `ip` with
+ * `user_agent` (each NULL when the request has none, as `getenv` gives
+ * them): with `coatcheck_options_set_binding`, a client that does not
+ * match the session's ends it (`COATCHECK_REVOKED`, reason
+ * `"binding_mismatch"`).
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `token`, `ip` and `user_agent`
+ * are each NULL or a NUL-terminated string; `out` is NULL or writable. On
+ * success `*out` is a new handle, to be freed with `coatcheck_session_free`.
+ */
+coatcheck_status coatcheck_store_get_from(const struct coatcheck_store *store,
+                                          const char *token,
+                                          const char *ip,
+                                          const char *user_agent,
+                                          struct coatcheck_session **out);
 
 /**
  * Walks every record and index of the store, changing nothing, and writes
@@ -284,6 +343,22 @@ const char *coatcheck_last_error_message(void);
  * Valid until the next failing coatcheck call on this thread; never free it.
  */
 const char *coatcheck_last_error_reason(void);
+
+/**
+ * Sets the store's session events hook (NULL `hook`: none). The hook is
+ * told of every session created, signed in, rotated, ended (with the
+ * reason), ended as stolen, evicted or ended on a binding mismatch — the
+ * base for audit logs and metrics.
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not used by another thread meanwhile.
+ * `hook`, if not NULL, may be called from another thread until every store
+ * opened with these options is closed; `user_data` must stay valid (and be
+ * usable from that thread) as long.
+ */
+coatcheck_status coatcheck_options_set_event_hook(struct coatcheck_options *options,
+                                                  coatcheck_event_hook hook,
+                                                  void *user_data);
 
 /**
  * Makes options with the defaults of the specification.
@@ -401,7 +476,8 @@ coatcheck_status coatcheck_options_set_cache_capacity(struct coatcheck_options *
 
 /**
  * Sets the most live sessions a user may have; creating or logging in
- * beyond it evicts the least recently used. 0 means no limit (the default).
+ * beyond it evicts the least recently used. The default is 100, so that one
+ * user cannot grow an unbounded list; 0 means no limit.
  *
  * # Safety
  * `options` is NULL or a live handle, not used by another thread meanwhile.
@@ -510,6 +586,22 @@ coatcheck_status coatcheck_options_set_access_key(struct coatcheck_options *opti
                                                   size_t len);
 
 /**
+ * Sets shared mode (default false: exclusive). With `true`, the processes
+ * of one machine (the workers of a prefork server, a cron job, an admin
+ * tool) open the same file together: each process calls
+ * `coatcheck_store_open` itself, after `fork()`, never using a store
+ * inherited from its parent, and every read sees what any process committed
+ * before it began. Every commit is durable in this mode, so
+ * `COATCHECK_DURABILITY_PERIODIC` is refused at open
+ * (`COATCHECK_INVALID_ARGUMENT`). With `false`, a second process opening the
+ * file gets `COATCHECK_LOCKED`.
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not used by another thread meanwhile.
+ */
+coatcheck_status coatcheck_options_set_shared(struct coatcheck_options *options, bool shared);
+
+/**
  * For tests: the store reads time from a manual clock that starts at
  * `start_ms` (milliseconds since the Unix epoch) and moves only with
  * `coatcheck_store_advance_clock_ms`, so that expiry tests never sleep.
@@ -520,6 +612,20 @@ coatcheck_status coatcheck_options_set_access_key(struct coatcheck_options *opti
  */
 coatcheck_status coatcheck_options_set_manual_clock_ms(struct coatcheck_options *options,
                                                        int64_t start_ms);
+
+/**
+ * Adds an older access key (at least 32 bytes), accepted to verify access
+ * tokens but never used to sign: to rotate, set the new key with
+ * `coatcheck_options_set_access_key` and add the old one here until the
+ * last token it signed has expired. Tokens name their key (`kid`).
+ *
+ * # Safety
+ * `options` is NULL or a live handle, not used by another thread meanwhile;
+ * `key` is NULL or points to `len` readable bytes.
+ */
+coatcheck_status coatcheck_options_add_retired_access_key(struct coatcheck_options *options,
+                                                          const uint8_t *key,
+                                                          size_t len);
 
 /**
  * Frees a session. NULL is a no-op.
@@ -827,8 +933,9 @@ bool coatcheck_status_is_not_found(coatcheck_status status);
  *
  * NULL `options` means the defaults. Fails with `COATCHECK_INVALID_ARGUMENT`
  * naming the knob when an option is out of range, `COATCHECK_LOCKED` when
- * another store (in this or another process) has the file open — one
- * process owns a store file: serve with threads, not forked workers — and
+ * another store (in this or another process) has the file open
+ * exclusively (for several worker processes on one file, each opens it
+ * after fork with `coatcheck_options_set_shared(opts, true)`), and
  * `COATCHECK_CORRUPT` when the file is not a coatcheck store.
  *
  * # Safety
@@ -877,7 +984,8 @@ coatcheck_status coatcheck_store_flush(const struct coatcheck_store *store);
 /**
  * Writes the store's counters as a JSON object to `*out` (`sessions`,
  * `users`, `file_bytes`, `commits`, `durable_commits`, `sessions_swept`,
- * `cache_hits`, `cache_misses`); free it with `coatcheck_string_free`.
+ * `cache_hits`, `cache_misses`, `events_dropped`); free it with
+ * `coatcheck_string_free`.
  *
  * # Safety
  * `store` is NULL or a live store handle; `out` is NULL or writable.
@@ -1159,6 +1267,36 @@ coatcheck_status coatcheck_store_destroy_id(const struct coatcheck_store *store,
                                             bool *out_ended);
 
 /**
+ * Ends the session with id `id` (64 hex digits) only if it belongs to
+ * `user`: for a "your devices" page, where the id comes from the browser
+ * and must never end someone else's session. If `out_ended` is not NULL,
+ * writes whether a session was ended (`false` for another user's session,
+ * an unknown id or an ended session alike). The session then reports
+ * `COATCHECK_REVOKED`, reason `"logout"`.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `user` and `id` are each NULL
+ * or a NUL-terminated string; `out_ended` is NULL or writable.
+ */
+coatcheck_status coatcheck_store_destroy_user_session(const struct coatcheck_store *store,
+                                                      const char *user,
+                                                      const char *id,
+                                                      bool *out_ended);
+
+/**
+ * After a password change: ends every other session of this session's
+ * user, ends every token pair of this one, gives it a new token, all in
+ * one atomic step, and writes it (with the new token: set the cookie
+ * again) to `*out`. `COATCHECK_INVALID_ARGUMENT` for an anonymous session.
+ *
+ * # Safety
+ * As `coatcheck_store_get`.
+ */
+coatcheck_status coatcheck_store_revoke_others_and_regenerate(const struct coatcheck_store *store,
+                                                              const char *token,
+                                                              struct coatcheck_session **out);
+
+/**
  * Writes the session with id `id` (64 hex digits; admin) to `*out`, without
  * marking it used. The session carries no token.
  *
@@ -1280,8 +1418,32 @@ coatcheck_status coatcheck_store_refresh(const struct coatcheck_store *store,
                                          struct coatcheck_token_pair **out);
 
 /**
- * Checks an access token (signature, expiry, and that its session still
- * lives) and writes its session to `*out`.
+ * Ends every token pair of the session of `token` at once (its access
+ * tokens stop verifying, its refresh token stops refreshing); the session
+ * itself lives on. If `out_revoked` is not NULL, writes whether a pair was
+ * live.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `token` is NULL or a
+ * NUL-terminated string; `out_revoked` is NULL or writable.
+ */
+coatcheck_status coatcheck_store_revoke_pairs(const struct coatcheck_store *store,
+                                              const char *token,
+                                              bool *out_revoked);
+
+/**
+ * Checks an access token (signature, expiry, generation, and that its
+ * session still lives) and writes its session to `*out`. What the statuses
+ * tell the client:
+ *
+ * - `COATCHECK_ACCESS_EXPIRED`: the access token lapsed; refresh the pair
+ *   (`coatcheck_store_refresh`), do not sign the user out.
+ * - `COATCHECK_INVALID_TOKEN`: malformed, forged, or signed by a key no
+ *   longer configured; refresh, else sign in.
+ * - `COATCHECK_NOT_FOUND`: a later pair (`issue_pair`, `refresh`) replaced
+ *   this one; use the newer pair.
+ * - `COATCHECK_EXPIRED`, `COATCHECK_REVOKED`: the session is over (reason
+ *   `"rotated"` after login/regenerate, which end every pair); sign in.
  *
  * # Safety
  * `store` is NULL or a live store handle; `access` is NULL or a
@@ -1502,9 +1664,12 @@ coatcheck_status coatcheck_http_csrf_cookie(const struct coatcheck_cookie_config
 
 /**
  * Writes the session token found in a `Cookie` request header to `*out`
- * (free it with `coatcheck_string_free`), or NULL when the cookie is
- * absent, malformed, oversized, sent twice, or (signed cookies) not signed
- * by any of the keys. Not finding a token is `COATCHECK_OK`.
+ * (free it with `coatcheck_string_free`): the first of
+ * `coatcheck_http_token_candidates_from_cookie_header`, or NULL when the
+ * cookie is absent, malformed, oversized, or (signed cookies) not signed
+ * by any of the keys. Not finding a token is `COATCHECK_OK`; so is a NULL
+ * `header` (what `getenv("HTTP_COOKIE")` returns without cookies). Bytes
+ * that are not UTF-8 in other cookies are ignored.
  *
  * # Safety
  * `config` is NULL or a live cookie-config handle; `header` is NULL or a
@@ -1515,9 +1680,27 @@ coatcheck_status coatcheck_http_token_from_cookie_header(const struct coatcheck_
                                                          char **out);
 
 /**
+ * Writes every session token found in a `Cookie` request header to `*out`
+ * as a JSON array of strings (free it with `coatcheck_string_free`), in the
+ * order the browser sent them, without repeats, at most 8: each cookie of
+ * the session's name that is well formed and, for signed cookies,
+ * verifies. More than one means a planted cookie (cookie tossing from a
+ * sibling subdomain) or a stale one: use the first whose session lives.
+ * A NULL `header` gives `[]`.
+ *
+ * # Safety
+ * `config` is NULL or a live cookie-config handle; `header` is NULL or a
+ * NUL-terminated string; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_http_token_candidates_from_cookie_header(const struct coatcheck_cookie_config *config,
+                                                                    const char *header,
+                                                                    char **out);
+
+/**
  * Writes the token of an `Authorization: Bearer TOKEN` header value to
  * `*out` (free it with `coatcheck_string_free`), or NULL for another
- * scheme or a malformed value. Not finding a token is `COATCHECK_OK`.
+ * scheme or a malformed value. Not finding a token is `COATCHECK_OK`; so
+ * is a NULL `header` (no `Authorization` header).
  *
  * # Safety
  * `header` is NULL or a NUL-terminated string; `out` is NULL or writable.

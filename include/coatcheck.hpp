@@ -45,6 +45,8 @@ class Error : public std::runtime_error {
     const char *status_name() const noexcept { return coatcheck_status_name(status_); }
     /// NOT_FOUND, EXPIRED or REVOKED: the session is not there.
     bool is_not_found() const noexcept { return coatcheck_status_is_not_found(status_); }
+    /// ACCESS_EXPIRED: the access token lapsed; refresh, do not sign in again.
+    bool is_access_expired() const noexcept { return status_ == COATCHECK_ACCESS_EXPIRED; }
     /// For REVOKED: why the session ended ("logout", "rotated", "theft"…).
     const std::optional<std::string> &reason() const noexcept { return reason_; }
 
@@ -73,6 +75,11 @@ inline std::optional<std::string> take_optional(char *text) {
 
 /// Takes ownership of a string coatcheck returned (never NULL here).
 inline std::string take(char *text) { return take_optional(text).value_or(std::string()); }
+
+/// The C string of an optional, or NULL.
+inline const char *c_str(const std::optional<std::string> &text) {
+    return text ? text->c_str() : nullptr;
+}
 
 inline std::uint64_t ms(std::chrono::milliseconds d) {
     return d.count() < 0 ? 0 : static_cast<std::uint64_t>(d.count());
@@ -245,6 +252,12 @@ class Options {
         detail::check(coatcheck_options_set_max_sessions_per_user(raw(), max));
         return *this;
     }
+    /// Shared mode: the worker processes of one machine open the same file,
+    /// each after fork (see coatcheck_options_set_shared).
+    Options &shared(bool shared) {
+        detail::check(coatcheck_options_set_shared(raw(), shared));
+        return *this;
+    }
     /// For tests: a manual clock starting at `start_ms` since the epoch.
     Options &manual_clock(std::int64_t start_ms) {
         detail::check(coatcheck_options_set_manual_clock_ms(raw(), start_ms));
@@ -282,6 +295,15 @@ class CreateOptions {
             coatcheck_create_options_set_lifetime_ms(raw(), detail::ms(idle), detail::ms(absolute)));
         return *this;
     }
+    /// Where the session comes from (shown on a "your devices" page).
+    CreateOptions &meta(const std::optional<std::string> &ip,
+                        const std::optional<std::string> &user_agent,
+                        const std::optional<std::string> &label = std::nullopt) {
+        detail::check(coatcheck_create_options_set_meta(raw(), detail::c_str(ip),
+                                                        detail::c_str(user_agent),
+                                                        detail::c_str(label)));
+        return *this;
+    }
     coatcheck_create_options *raw() const noexcept { return options_.get(); }
 
   private:
@@ -306,9 +328,35 @@ class CookieConfig {
             raw(), reinterpret_cast<const std::uint8_t *>(key.data()), key.size()));
         return *this;
     }
+    /// The Secure attribute (default true; false for plain-HTTP local use).
+    CookieConfig &secure(bool secure) {
+        detail::check(coatcheck_cookie_config_set_secure(raw(), secure));
+        return *this;
+    }
+    /// The HttpOnly attribute (default true).
+    CookieConfig &http_only(bool http_only) {
+        detail::check(coatcheck_cookie_config_set_http_only(raw(), http_only));
+        return *this;
+    }
+    /// The SameSite attribute: COATCHECK_SAME_SITE_LAX (default), _STRICT or _NONE.
+    CookieConfig &same_site(coatcheck_same_site same_site) {
+        detail::check(coatcheck_cookie_config_set_same_site(raw(), same_site));
+        return *this;
+    }
+    /// The Path attribute (default "/").
+    CookieConfig &path(const std::string &path) {
+        detail::check(coatcheck_cookie_config_set_path(raw(), path.c_str()));
+        return *this;
+    }
     std::string set_cookie(const SessionView &session) const {
         char *out = nullptr;
         detail::check(coatcheck_http_set_cookie(raw(), session.raw(), &out));
+        return detail::take(out);
+    }
+    /// The Set-Cookie value for `token`, with `session`'s lifetime.
+    std::string set_cookie_for(const std::string &token, const SessionView &session) const {
+        char *out = nullptr;
+        detail::check(coatcheck_http_set_cookie_for(raw(), token.c_str(), session.raw(), &out));
         return detail::take(out);
     }
     std::string clear_cookie() const {
@@ -320,6 +368,23 @@ class CookieConfig {
         char *out = nullptr;
         detail::check(coatcheck_http_token_from_cookie_header(raw(), header.c_str(), &out));
         return detail::take_optional(out);
+    }
+    /// Every session token in the header, in the browser's order (cookie
+    /// tossing: use the first whose session lives).
+    std::vector<std::string> token_candidates_from_cookie_header(const std::string &header) const {
+        char *out = nullptr;
+        detail::check(
+            coatcheck_http_token_candidates_from_cookie_header(raw(), header.c_str(), &out));
+        // A JSON array of base64url strings: no escapes inside the quotes.
+        std::string json = detail::take(out);
+        std::vector<std::string> tokens;
+        for (size_t open = json.find('"'); open != std::string::npos;) {
+            size_t close = json.find('"', open + 1);
+            if (close == std::string::npos) break;
+            tokens.push_back(json.substr(open + 1, close - open - 1));
+            open = json.find('"', close + 1);
+        }
+        return tokens;
     }
     coatcheck_cookie_config *raw() const noexcept { return config_.get(); }
 
@@ -459,6 +524,31 @@ class Store {
         detail::check(coatcheck_store_verify_csrf(store_, token.c_str(), candidate.c_str(), &ok));
         return ok;
     }
+    /// `get` for a request from `ip` with `user_agent` (nullptr: none):
+    /// with binding, another client ends the session.
+    Session get_from(const std::string &token, const char *ip, const char *user_agent) {
+        coatcheck_session *out = nullptr;
+        detail::check(coatcheck_store_get_from(store_, token.c_str(), ip, user_agent, &out));
+        return Session(out);
+    }
+    /// Ends every token pair of the session; whether one was live.
+    bool revoke_pairs(const std::string &token) {
+        bool revoked = false;
+        detail::check(coatcheck_store_revoke_pairs(store_, token.c_str(), &revoked));
+        return revoked;
+    }
+    /// After a password change: the user's other sessions and this one's
+    /// pairs end; this session gets a new token.
+    Session revoke_others_and_regenerate(const std::string &token) {
+        return session_call(coatcheck_store_revoke_others_and_regenerate, token);
+    }
+    /// Ends session `id` only if it belongs to `user` ("your devices").
+    bool destroy_user_session(const std::string &user, const std::string &id) {
+        bool ended = false;
+        detail::check(
+            coatcheck_store_destroy_user_session(store_, user.c_str(), id.c_str(), &ended));
+        return ended;
+    }
     TokenPair issue_pair(const std::string &token) {
         coatcheck_token_pair *out = nullptr;
         detail::check(coatcheck_store_issue_pair(store_, token.c_str(), &out));
@@ -471,6 +561,27 @@ class Store {
     }
     Session verify_access(const std::string &access) {
         return session_call(coatcheck_store_verify_access, access);
+    }
+    /// Ends every session of `user` but the one with id `keep_id` ("log out
+    /// other devices", or after a password reset); how many ended.
+    std::size_t destroy_user_except(const std::string &user, const std::string &keep_id) {
+        std::size_t n = 0;
+        detail::check(
+            coatcheck_store_destroy_user_except(store_, user.c_str(), keep_id.c_str(), &n));
+        return n;
+    }
+    /// Ends the session with this public id (admin); whether one ended.
+    /// For a "your devices" page, check the id is among sessions_of(user) first.
+    bool destroy_id(const std::string &id) {
+        bool ended = false;
+        detail::check(coatcheck_store_destroy_id(store_, id.c_str(), &ended));
+        return ended;
+    }
+    /// The session with this public id (admin), without marking it used.
+    Session info(const std::string &id) { return session_call(coatcheck_store_info, id); }
+    /// Turns "keep me signed in" on or off (long or default lifetime).
+    void set_remember(const std::string &token, bool remember) {
+        detail::check(coatcheck_store_set_remember(store_, token.c_str(), remember));
     }
     /// For tests: moves a manual clock (Options::manual_clock) forward.
     void advance_clock(std::chrono::milliseconds d) {

@@ -8,6 +8,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::lifetime::{Lifetime, TtlBasis};
 
+/// The default of [`Config::max_sessions_per_user`].
+pub const DEFAULT_MAX_SESSIONS_PER_USER: usize = 100;
+
 /// When a change is on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -63,7 +66,10 @@ pub struct Config {
     /// How many sessions the read cache holds (default 100,000; 0 disables it).
     pub cache_capacity: usize,
     /// At most this many live sessions per user; `login`/`create` evict the
-    /// least recently used beyond it (default: no limit).
+    /// least recently used beyond it (default
+    /// [`DEFAULT_MAX_SESSIONS_PER_USER`], 100, so that one user cannot grow
+    /// the per-user index — which "your devices" pages and logins read —
+    /// without limit; `None` means no limit).
     pub max_sessions_per_user: Option<usize>,
     /// The largest a session's data and flash may be, encoded (default 64 KiB).
     pub max_value_bytes: usize,
@@ -92,6 +98,12 @@ pub struct Config {
     /// process, so that access tokens die with the process and clients
     /// refresh; it is never written to the store file.
     pub access_key: Option<Vec<u8>>,
+    /// Older access keys, accepted but never used to sign (default none):
+    /// rotate a key by making the new one `access_key` and the old one a
+    /// retired key until the last token it signed has expired (`access_ttl`).
+    /// Each token names its key in the JWT header (`kid`). At least 32 bytes
+    /// each.
+    pub retired_access_keys: Vec<Vec<u8>>,
     /// Where the store reads the time (default: the system clock).
     pub clock: Arc<dyn Clock>,
     /// Shared mode (default false: exclusive). Several processes of one
@@ -101,6 +113,14 @@ pub struct Config {
     /// [`Durability::Periodic`] is refused. See the crate's "Deploying"
     /// notes for what it costs.
     pub shared: bool,
+    /// The session events hook (default none): told of sessions created,
+    /// signed in, rotated, ended, stolen and evicted, after each commit, on
+    /// a thread of its own. See [`SessionEvent`](crate::SessionEvent).
+    pub on_event: Option<crate::events::EventHook>,
+    /// Opt-in binding of sessions to their client's user agent and IP
+    /// prefix, checked by [`Store::get_from`](crate::Store::get_from)
+    /// (default: none).
+    pub binding: crate::Binding,
 }
 
 impl Default for Config {
@@ -116,7 +136,7 @@ impl Default for Config {
             sweep_batch: 1000,
             durability: Durability::Immediate,
             cache_capacity: 100_000,
-            max_sessions_per_user: None,
+            max_sessions_per_user: Some(DEFAULT_MAX_SESSIONS_PER_USER),
             max_value_bytes: 64 * 1024,
             token_bytes: 32,
             token_prefix: String::new(),
@@ -127,8 +147,11 @@ impl Default for Config {
             refresh_ttl: Duration::from_secs(30 * 86_400),
             refresh_grace: Duration::from_secs(10),
             access_key: None,
+            retired_access_keys: Vec::new(),
             clock: Arc::new(SystemClock),
             shared: false,
+            on_event: None,
+            binding: crate::Binding::default(),
         }
     }
 }
@@ -185,13 +208,26 @@ impl Config {
         refresh_grace: Duration,
         /// Sets [`Config::access_key`].
         access_key: Option<Vec<u8>>,
+        /// Sets [`Config::retired_access_keys`].
+        retired_access_keys: Vec<Vec<u8>>,
         /// Sets [`Config::shared`].
         shared: bool,
+        /// Sets [`Config::binding`].
+        binding: crate::Binding,
     );
 
     /// Sets [`Config::token_prefix`].
     pub fn token_prefix(mut self, prefix: impl Into<String>) -> Config {
         self.token_prefix = prefix.into();
+        self
+    }
+
+    /// Sets [`Config::on_event`]: `hook` is told of every session event.
+    pub fn on_event(
+        mut self,
+        hook: impl Fn(&crate::SessionEvent) + Send + Sync + 'static,
+    ) -> Config {
+        self.on_event = Some(crate::events::EventHook::new(hook));
         self
     }
 
@@ -273,9 +309,15 @@ impl Config {
                  exclusively (shared = false)",
             ));
         }
+        self.binding.validate()?;
         if matches!(&self.access_key, Some(key) if key.len() < 32) {
             return Err(Error::invalid_argument(
                 "access_key must be at least 32 bytes",
+            ));
+        }
+        if self.retired_access_keys.iter().any(|key| key.len() < 32) {
+            return Err(Error::invalid_argument(
+                "retired_access_keys must each be at least 32 bytes",
             ));
         }
         Ok(())
@@ -306,9 +348,15 @@ impl fmt::Debug for Config {
             .field("refresh_ttl", &self.refresh_ttl)
             .field("refresh_grace", &self.refresh_grace)
             .field("shared", &self.shared)
+            .field("on_event", &self.on_event)
+            .field("binding", &self.binding)
             .field(
                 "access_key",
                 &self.access_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "retired_access_keys",
+                &format_args!("<{} redacted>", self.retired_access_keys.len()),
             )
             .finish_non_exhaustive()
     }

@@ -1,7 +1,9 @@
 //! CSRF protection with synchronizer tokens.
 //!
-//! Each session has a 32-byte secret (rotated with the token by
-//! `regenerate` and `login`). [`Store::csrf_token`] returns it masked with a
+//! Each session has a 32-byte secret derived from its token,
+//! HMAC-SHA256(token, "coatcheck csrf secret"): it changes with the token
+//! (`regenerate`, `login`), and nothing in the store file lets anyone
+//! rebuild it, since the file keeps only the SHA-256 of tokens. [`Store::csrf_token`] returns it masked with a
 //! fresh random pad: `base64url(pad ‖ (secret XOR pad))`, so two calls give
 //! different strings and the page never carries a constant secret that a
 //! compression side channel (BREACH) could recover. [`Store::verify_csrf`]
@@ -82,11 +84,15 @@ impl Store {
         .map_err(|e: Error| e.during("verify_csrf"))
     }
 
+    /// The session's CSRF secret, once the session is known to live.
     fn csrf_secret(&self, token: &str) -> Result<[u8; 32]> {
         let inner = &self.inner;
         let id = inner.parse(token)?;
         let record = inner.storage.load(&id)?;
-        let (live, _, _) = inner.live(&id, record.as_ref(), inner.now())?;
-        Ok(live.csrf_secret)
+        inner.live(&id, record.as_ref(), inner.now())?;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(token.as_bytes())
+            .map_err(|_| Error::invalid_token("the token cannot key an HMAC"))?;
+        hmac::Mac::update(&mut mac, b"coatcheck csrf secret");
+        Ok(hmac::Mac::finalize(mac).into_bytes().into())
     }
 }

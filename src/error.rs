@@ -43,6 +43,10 @@ pub enum ErrorKind {
     Io,
     /// The storage engine failed, or the store is closed or was inherited through `fork()`.
     Storage,
+    /// An access token's own lifetime ran out (its `exp` passed) while its
+    /// session may well live on: the client calls `refresh`, it does not
+    /// sign in again. Not a kind of not found.
+    AccessExpired,
 }
 
 impl ErrorKind {
@@ -60,6 +64,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::Io => "io",
             ErrorKind::Storage => "storage",
+            ErrorKind::AccessExpired => "access_expired",
         }
     }
 }
@@ -91,6 +96,9 @@ pub enum EndReason {
     Rotated,
     /// Ended by an administrator through `destroy_id`.
     Admin,
+    /// The session is bound to its client ([`Config::binding`](crate::Config::binding))
+    /// and was presented with another user agent or IP prefix.
+    BindingMismatch,
 }
 
 impl EndReason {
@@ -103,6 +111,7 @@ impl EndReason {
             EndReason::Theft => "theft",
             EndReason::Rotated => "rotated",
             EndReason::Admin => "admin",
+            EndReason::BindingMismatch => "binding_mismatch",
         }
     }
 }
@@ -149,6 +158,9 @@ enum Repr {
     },
     Storage {
         message: String,
+    },
+    AccessExpired {
+        at: Timestamp,
     },
 }
 
@@ -206,9 +218,15 @@ impl Error {
         })
     }
 
-    /// An access or refresh token (`what`) whose own lifetime ran out.
+    /// A refresh token (`what`) whose own lifetime ran out: the client
+    /// signs in again, as for an expired session.
     pub(crate) fn token_expired(what: &'static str, at: Timestamp) -> Error {
         Error::new(Repr::Expired { what, at })
+    }
+
+    /// An access token whose own lifetime ran out: the client refreshes.
+    pub(crate) fn access_expired(at: Timestamp) -> Error {
+        Error::new(Repr::AccessExpired { at })
     }
 
     pub(crate) fn revoked(reason: EndReason) -> Error {
@@ -270,6 +288,7 @@ impl Error {
             Repr::Corrupt { .. } => ErrorKind::Corrupt,
             Repr::Io { .. } => ErrorKind::Io,
             Repr::Storage { .. } => ErrorKind::Storage,
+            Repr::AccessExpired { .. } => ErrorKind::AccessExpired,
         }
     }
 
@@ -297,7 +316,7 @@ impl Error {
     /// When the session expired, for `Expired` errors.
     pub fn expired_at(&self) -> Option<Timestamp> {
         match &*self.repr {
-            Repr::Expired { at, .. } => Some(*at),
+            Repr::Expired { at, .. } | Repr::AccessExpired { at } => Some(*at),
             _ => None,
         }
     }
@@ -326,6 +345,10 @@ impl Error {
                     }
                     EndReason::Rotated => "its token was replaced by regenerate or login",
                     EndReason::Admin => "an administrator ended it",
+                    EndReason::BindingMismatch => {
+                        "it is bound to its client and was presented with another user agent or \
+                         IP address prefix"
+                    }
                 };
                 write!(f, "the session was revoked ({reason}): {why}")
             }
@@ -352,6 +375,10 @@ impl Error {
             Repr::Corrupt { message } => write!(f, "corrupt store: {message}"),
             Repr::Io { message, source } => write!(f, "{message}: {source}"),
             Repr::Storage { message } => write!(f, "{message}"),
+            Repr::AccessExpired { at } => write!(
+                f,
+                "the access token expired at {at}; refresh the pair (the session itself may live on)"
+            ),
         }
     }
 }

@@ -2,8 +2,7 @@
 //! from `Cookie` and `Authorization` headers.
 //!
 //! Everything here is a pure function of its input: parsers never panic,
-//! and absent, malformed, oversized, duplicated or wrongly signed input
-//! gives `None`.
+//! and absent, malformed, oversized or wrongly signed input gives `None`.
 //!
 //! # Signed cookies
 //!
@@ -15,6 +14,29 @@
 //! one first) and out (remove it once the longest cookie has expired)
 //! without logging anyone out. Tokens are already unguessable, so signing is
 //! defence in depth: a forged cookie is refused without a store lookup.
+//!
+//! # Cookie tossing and the `__Host-` prefix
+//!
+//! A sibling subdomain (`evil.example.com`) can set a cookie with
+//! `Domain=example.com` and the session cookie's name: the browser then
+//! sends two cookies of that name, and no server can delete the planted one
+//! (`clear_cookie` only reaches cookies of its own domain). coatcheck's
+//! policy:
+//!
+//! - Every cookie of the session's name is a *candidate*, in the order the
+//!   browser sent them (longer paths first, then older ones).
+//!   [`CookieConfig::token_candidates_from_cookie_header`] returns them all;
+//!   [`CookieConfig::token_from_cookie_header`] returns the first.
+//! - With `signed = true`, only candidates whose signature verifies count:
+//!   a sibling domain cannot sign, so its planted cookie is ignored.
+//! - Unsigned, the app cannot tell a planted token from its own; the
+//!   framework adapters try the candidates in order and take the first
+//!   whose session lives, so a stale planted cookie cannot lock a user out.
+//! - The best defence is a name with the `__Host-` prefix (for example
+//!   `__Host-session`): browsers accept such a cookie only from the host
+//!   itself, with `Secure`, `Path=/` and no `Domain`, so a sibling cannot
+//!   set one at all. [`CookieConfig::validate`] refuses a `__Host-` or
+//!   `__Secure-` name whose attributes browsers would reject.
 //!
 //! # The request cycle
 //!
@@ -57,6 +79,13 @@ type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// The longest `Cookie` header read; longer ones are ignored.
 pub const MAX_COOKIE_HEADER_BYTES: usize = 16 * 1024;
+
+/// The most cookies of the session's name considered in one header.
+pub const MAX_COOKIE_CANDIDATES: usize = 8;
+
+/// The shortest cookie signing key accepted (HMAC-SHA256's block is 64
+/// bytes; 32 random bytes are as strong as the hash).
+pub const MIN_COOKIE_KEY_BYTES: usize = 32;
 
 /// The `SameSite` attribute of a cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -184,10 +213,26 @@ impl CookieConfig {
                 "signed cookies need at least one key in CookieConfig::keys",
             ));
         }
-        if self.keys.iter().any(|k| k.len() < 32) {
+        if self.keys.iter().any(|k| k.len() < MIN_COOKIE_KEY_BYTES) {
             return Err(Error::invalid_argument(
                 "cookie signing keys must be at least 32 bytes",
             ));
+        }
+        let lower = self.name.to_ascii_lowercase();
+        let secure = self.secure || self.same_site == SameSite::None;
+        if lower.starts_with("__host-") && (!secure || self.domain.is_some() || self.path != "/") {
+            return Err(Error::invalid_argument(format!(
+                "cookie name {:?} has the __Host- prefix: browsers accept it only with Secure, \
+                 Path=/ and no Domain, and would silently drop this cookie",
+                self.name
+            )));
+        }
+        if lower.starts_with("__secure-") && !secure {
+            return Err(Error::invalid_argument(format!(
+                "cookie name {:?} has the __Secure- prefix: browsers accept it only with \
+                 Secure, and would silently drop this cookie",
+                self.name
+            )));
         }
         Ok(())
     }
@@ -303,14 +348,30 @@ impl CookieConfig {
         builder.to_string()
     }
 
-    /// The session token in a `Cookie` request header, or `None` when the
-    /// cookie is absent, malformed, oversized, sent more than once, or (for
-    /// signed cookies) not signed by any of [`CookieConfig::keys`].
+    /// The session token in a `Cookie` request header: the first of
+    /// [`CookieConfig::token_candidates_from_cookie_header`], or `None` when
+    /// there is none (absent, malformed, oversized, or, for signed cookies,
+    /// not signed by any of [`CookieConfig::keys`]). A configuration that
+    /// does not [validate](CookieConfig::validate) (a key shorter than 32
+    /// bytes, for example) reads no token at all.
     pub fn token_from_cookie_header(&self, header: &str) -> Option<String> {
-        if header.len() > MAX_COOKIE_HEADER_BYTES {
-            return None;
+        self.token_candidates_from_cookie_header(header)
+            .into_iter()
+            .next()
+    }
+
+    /// Every session token in a `Cookie` request header, in the order the
+    /// browser sent them, without repeats, at most
+    /// [`MAX_COOKIE_CANDIDATES`]: each cookie of the session's name whose
+    /// value is well formed and, for signed cookies, verifies. More than one
+    /// means a cookie was planted (cookie tossing from a sibling subdomain)
+    /// or a stale one lingers under another path: use the first whose
+    /// session lives (see the module doc).
+    pub fn token_candidates_from_cookie_header(&self, header: &str) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        if header.len() > MAX_COOKIE_HEADER_BYTES || self.validate().is_err() {
+            return found;
         }
-        let mut found = None;
         for cookie in Cookie::split_parse(header) {
             let Ok(cookie) = cookie else {
                 continue;
@@ -318,14 +379,20 @@ impl CookieConfig {
             if cookie.name() != self.name {
                 continue;
             }
-            if found.is_some() {
-                // Two cookies of one name: one may have been planted by a
-                // sibling domain (cookie tossing). Trust neither.
-                return None;
+            if let Some(token) = self.read_value(cookie.value()) {
+                if !found.contains(&token) {
+                    found.push(token);
+                }
             }
-            found = Some(cookie.value().to_owned());
+            if found.len() >= MAX_COOKIE_CANDIDATES {
+                break;
+            }
         }
-        let value = found?;
+        found
+    }
+
+    /// The token in one cookie value, if it is well formed and verifies.
+    fn read_value(&self, value: &str) -> Option<String> {
         let token = if self.signed {
             let (token, signature) = value.rsplit_once('.')?;
             let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
@@ -336,7 +403,7 @@ impl CookieConfig {
             if !verified {
                 return None;
             }
-            token.to_owned()
+            token
         } else {
             value
         };
@@ -345,7 +412,7 @@ impl CookieConfig {
             && token
                 .bytes()
                 .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
-        well_formed.then_some(token)
+        well_formed.then(|| token.to_owned())
     }
 }
 

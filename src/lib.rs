@@ -1,9 +1,10 @@
 //! # coatcheck
 //!
-//! An embedded, single-process session engine. A web server hands coatcheck
-//! a visitor's state and gets back a ticket (the token); later it presents
-//! the ticket and gets the state back. No server to run: sessions live in
-//! one [redb](https://docs.rs/redb) file next to your app.
+//! An embedded session engine. A web server hands coatcheck a visitor's
+//! state and gets back a ticket (the token); later it presents the ticket
+//! and gets the state back. No server to run: sessions live in one
+//! [redb](https://docs.rs/redb) file next to your app, owned by one process
+//! or shared by the worker processes of one machine ([`Config::shared`]).
 //!
 //! - **Durable**: a change returns once it is on disk; concurrent writers
 //!   share one commit (group commit), so throughput grows with concurrency.
@@ -52,12 +53,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod binding;
 mod cache;
 mod clock;
 mod codec;
 mod config;
 mod csrf;
 mod error;
+mod events;
 pub mod fork;
 pub mod http;
 mod integrity;
@@ -103,9 +106,11 @@ mod user_index;
 mod value;
 mod writer;
 
+pub use binding::Binding;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use config::{Config, Durability};
+pub use config::{Config, Durability, DEFAULT_MAX_SESSIONS_PER_USER};
 pub use error::{EndReason, Error, ErrorKind, Result};
+pub use events::{EventHook, SessionEvent, EVENT_QUEUE};
 pub use integrity::{CheckReport, RepairReport};
 pub use lifetime::{Lifetime, TtlBasis};
 pub use pairs::TokenPair;

@@ -6,21 +6,37 @@
 //!   pair's generation). Clients may read `exp` to know when to refresh.
 //!   [`Store::verify_access`] checks the signature (constant time), that the
 //!   header names exactly the algorithm we issue (never `none`), the expiry,
-//!   and that the session still lives: revocation takes effect at once, not
-//!   when the access token expires.
+//!   that the session still lives, and that `gen` is the session's current
+//!   generation: revocation takes effect at once, not when the access token
+//!   expires, and a pair replaced by a later `issue_pair` or `refresh`
+//!   stops at once.
 //! - The **refresh token** is an opaque random secret, stored only as its
 //!   SHA-256, good for one use. [`Store::refresh`] spends it and returns a
 //!   new pair. Presenting a spent refresh token again is theft (OAuth 2.0
 //!   Security BCP, "refresh token rotation"): the session and every token of
 //!   it are revoked and the call reports
-//!   [`ErrorKind::TokenReuse`](crate::ErrorKind::TokenReuse). A repeat within
-//!   `refresh_grace` of the first use (two tabs racing, a network retry)
-//!   returns the same new pair instead.
+//!   [`ErrorKind::TokenReuse`](crate::ErrorKind::TokenReuse) — also after
+//!   the session was renewed by `login` or `regenerate`: the replay ends the
+//!   session it now leads to. A repeat within `refresh_grace` of the first
+//!   use (two tabs racing, a network retry), while the new pair is still the
+//!   current one, returns the same new pair instead, in any process and
+//!   after a restart. A grace of zero means none.
+//! - **Renewal ends pairs.** `login` and `regenerate` end every credential
+//!   of the old session: its access tokens and its refresh token report
+//!   `Revoked` (`rotated`). The client calls `issue_pair` again with the
+//!   new session token (session fixation must not survive through a pair
+//!   minted before login).
 //!
 //! The signing key is [`Config::access_key`](crate::Config::access_key), or
 //! a random key per process: it is never written to the store file, so a
 //! stolen file cannot mint access tokens. With a per-process key, access
 //! tokens die with the process and clients simply refresh.
+//!
+//! The refresh token that follows a spent one is derived from it with the
+//! store's *successor secret* (32 random bytes kept in the file, never the
+//! signing key), so that a retry is answered with the same pair without
+//! the store keeping any token. The secret alone lets nobody in: it only
+//! turns a refresh token one already holds into the next one.
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,19 +47,43 @@ use hmac::Mac;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::clock::{duration_millis, Timestamp};
+use crate::clock::Timestamp;
 use crate::codec;
 use crate::error::{EndReason, Error, Result};
 use crate::record::LiveRecord;
 use crate::session::Session;
 use crate::storage::WriteView;
-use crate::store::{Inner, Store};
-use crate::token::{SessionId, Token};
+use crate::store::{Inner, Outcome, Store};
+use crate::token::{fill_random, SessionId, Token};
 
 /// The longest access token accepted.
 const MAX_ACCESS_CHARS: usize = 4096;
-/// The one JWT header we issue and accept: `{"alg":"HS256","typ":"JWT"}`.
-const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+/// A key that signs or verifies access tokens, with its id (the JWT
+/// header's `kid`): base64url of 6 bytes of SHA-256 over a label and the
+/// key, which names the key without revealing anything of it.
+pub(crate) struct AccessKey {
+    kid: String,
+    mac: hmac::Hmac<Sha256>,
+}
+
+impl AccessKey {
+    pub(crate) fn new(key: &[u8]) -> Result<AccessKey> {
+        let mut hasher = Sha256::new();
+        hasher.update(b"coatcheck access key id\0");
+        hasher.update(key);
+        let digest = hasher.finalize();
+        Ok(AccessKey {
+            kid: URL_SAFE_NO_PAD.encode(&digest[..6]),
+            mac: <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key)
+                .map_err(|_| Error::invalid_argument("access_key cannot be used as an HMAC key"))?,
+        })
+    }
+}
+
+/// The JWT header we issue: HS256, and the id of the signing key.
+fn header_json(kid: &str) -> String {
+    format!(r#"{{"alg":"HS256","typ":"JWT","kid":"{kid}"}}"#)
+}
 
 /// An access token and a refresh token, from [`Store::issue_pair`] or
 /// [`Store::refresh`]. `Debug` hides both tokens.
@@ -114,10 +154,14 @@ fn sign_access(
     let claims = serde_json::to_vec(&claims)
         .map_err(|e| Error::storage(format!("could not encode access token claims: {e}")))?;
     let mut token = String::with_capacity(256);
-    URL_SAFE_NO_PAD.encode_string(HEADER_JSON, &mut token);
+    let signing = inner
+        .access_keys
+        .first()
+        .ok_or_else(|| Error::storage("internal error: no access signing key"))?;
+    URL_SAFE_NO_PAD.encode_string(header_json(&signing.kid), &mut token);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(claims, &mut token);
-    let mut signer = inner.access_mac.clone();
+    let mut signer = signing.mac.clone();
     signer.update(token.as_bytes());
     let signature = signer.finalize().into_bytes();
     token.push('.');
@@ -125,11 +169,50 @@ fn sign_access(
     Ok((token, Timestamp::from_millis(exp.saturating_mul(1000))))
 }
 
-/// The refresh token that follows `spent`: an HMAC of it, so that a retry
-/// within the grace window can be answered with the very same pair without
-/// the store keeping any token in plaintext.
-fn successor(inner: &Inner, spent: &str) -> Result<Token> {
-    let mut deriver = inner.access_mac.clone();
+/// The key, in the refresh table, of the store's successor secret. It is
+/// the SHA-256 of a text that is not a token (it holds a NUL byte), so no
+/// refresh token can ever hash to it.
+fn successor_secret_key() -> [u8; 32] {
+    Sha256::digest(b"\0coatcheck refresh successor secret").into()
+}
+
+/// The key, in the refresh table, of the link from a rotated session id to
+/// the id that replaced it.
+fn rotation_link_key(old: &SessionId) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"\0coatcheck rotation link\0");
+    hasher.update(old.as_bytes());
+    hasher.finalize().into()
+}
+
+/// How many rotations a spent refresh token is followed through, at most.
+const MAX_ROTATION_HOPS: usize = 256;
+
+/// The store's successor secret: 32 random bytes made on the first refresh
+/// and kept in the file, so that a retry within the grace window gets the
+/// same answer in any process, after any restart. It is not the access
+/// token's signing key, and alone it lets nobody in: it only turns a
+/// refresh token one already holds into the next one.
+fn successor_secret(view: &mut dyn WriteView) -> Result<[u8; 32]> {
+    let key = successor_secret_key();
+    if let Some((_, bytes)) = view.get_refresh(&key)? {
+        if let Ok(secret) = <[u8; 32]>::try_from(bytes.as_slice()) {
+            return Ok(secret);
+        }
+    }
+    let mut secret = [0u8; 32];
+    fill_random(&mut secret)?;
+    view.put_refresh(key, secret.to_vec(), Timestamp::from_millis(i64::MAX))?;
+    Ok(secret)
+}
+
+/// The refresh token that follows `spent`: an HMAC of it under the store's
+/// successor secret, so that a retry within the grace window can be
+/// answered with the very same pair without the store keeping any token in
+/// plaintext.
+fn successor(inner: &Inner, secret: &[u8; 32], spent: &str) -> Result<Token> {
+    let mut deriver = <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(secret)
+        .map_err(|_| Error::storage("the refresh successor secret is unusable"))?;
     deriver.update(b"coatcheck refresh successor\0");
     deriver.update(spent.as_bytes());
     let bytes = deriver.finalize().into_bytes();
@@ -138,8 +221,24 @@ fn successor(inner: &Inner, spent: &str) -> Result<Token> {
     Ok(Token::from_secret(text))
 }
 
-/// Checks an access token and returns the session id it names.
-fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<SessionId> {
+/// The id a session now lives under: `sid`, followed through every
+/// `regenerate`/`login` since.
+fn current_id(view: &dyn WriteView, mut sid: SessionId) -> Result<SessionId> {
+    for _ in 0..MAX_ROTATION_HOPS {
+        match view.get_refresh(&rotation_link_key(&sid))? {
+            Some((_, bytes)) => match <[u8; 32]>::try_from(bytes.as_slice()) {
+                Ok(next) => sid = SessionId::from_bytes(next),
+                Err(_) => return Err(Error::corrupt("a rotation link is not a session id")),
+            },
+            None => break,
+        }
+    }
+    Ok(sid)
+}
+
+/// Checks an access token and returns the session id and the pair
+/// generation it names.
+fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<(SessionId, u64)> {
     if access.is_empty() || access.len() > MAX_ACCESS_CHARS {
         return Err(Error::invalid_token(
             "an access token is a JWT of at most 4096 characters",
@@ -161,7 +260,8 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<SessionId
     let header_ok = header_value.as_object().is_some_and(|h| {
         h.get("alg").and_then(|a| a.as_str()) == Some("HS256")
             && h.get("typ").is_none_or(|t| t.as_str() == Some("JWT"))
-            && h.keys().all(|k| k == "alg" || k == "typ")
+            && h.get("kid").is_none_or(|k| k.is_string())
+            && h.keys().all(|k| k == "alg" || k == "typ" || k == "kid")
     });
     if !header_ok {
         return Err(Error::invalid_token(
@@ -172,11 +272,23 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<SessionId
         .decode(signature)
         .map_err(|_| Error::invalid_token("the access token signature is not base64url"))?;
     let signed_len = header.len() + 1 + claims.len();
-    let mut verifier = inner.access_mac.clone();
-    verifier.update(&access.as_bytes()[..signed_len]);
-    verifier
-        .verify_slice(&signature)
-        .map_err(|_| Error::invalid_token("the access token signature does not verify"))?;
+    // With a `kid`, the key it names; without (tokens from before key ids),
+    // any key of the store.
+    let kid = header_value.get("kid").and_then(|k| k.as_str());
+    let verified = inner
+        .access_keys
+        .iter()
+        .filter(|key| kid.is_none_or(|kid| kid == key.kid))
+        .any(|key| {
+            let mut verifier = key.mac.clone();
+            verifier.update(&access.as_bytes()[..signed_len]);
+            verifier.verify_slice(&signature).is_ok()
+        });
+    if !verified {
+        return Err(Error::invalid_token(
+            "the access token signature does not verify with any access key of this store",
+        ));
+    }
     let claims: Claims = URL_SAFE_NO_PAD
         .decode(claims)
         .ok()
@@ -184,30 +296,50 @@ fn check_access(inner: &Inner, access: &str, now: Timestamp) -> Result<SessionId
         .ok_or_else(|| Error::invalid_token("the access token claims are malformed"))?;
     let expires_at = Timestamp::from_millis(claims.exp.saturating_mul(1000));
     if expires_at <= now {
-        return Err(Error::token_expired("access token", expires_at));
+        return Err(Error::access_expired(expires_at));
     }
-    claims
+    let sid = claims
         .sid
         .parse::<SessionId>()
-        .map_err(|_| Error::invalid_token("the access token's sid is not a session id"))
+        .map_err(|_| Error::invalid_token("the access token's sid is not a session id"))?;
+    Ok((sid, claims.gen))
 }
 
-/// Inside a rotation (`regenerate`, `login`): the session's refresh token
-/// now belongs to its new id.
-pub(crate) fn follow_rotation(
+/// Inside a rotation (`regenerate`, `login`): every token pair of the
+/// session ends (its access tokens and refresh token no longer verify; the
+/// client calls `issue_pair` again), and when the session moves to a new id
+/// a link records it, so that a spent refresh token replayed later is still
+/// recognised as theft of the session it now leads to.
+pub(crate) fn end_pairs_on_rotation(
+    inner: &Inner,
     view: &mut dyn WriteView,
     old: &LiveRecord,
+    next: &mut LiveRecord,
+    old_id: SessionId,
     new_id: SessionId,
+    now: Timestamp,
 ) -> Result<()> {
-    let Some(key) = old.refresh_key else {
+    if old.pair_gen == 0 {
         return Ok(());
-    };
-    if let Some((until, bytes)) = view.get_refresh(&key)? {
-        let mut record: RefreshRecord = codec::decode(&bytes, "refresh token record")?;
-        record.sid = *new_id.as_bytes();
-        view.put_refresh(key, codec::encode(&record)?, until)?;
+    }
+    revoke_in(next);
+    if new_id != old_id {
+        // As long as any refresh token of the session may be presented.
+        let until = now.saturating_add(inner.config.refresh_ttl);
+        view.put_refresh(
+            rotation_link_key(&old_id),
+            new_id.as_bytes().to_vec(),
+            until,
+        )?;
     }
     Ok(())
+}
+
+/// Ends the session's pair in `next`: the generation moves on (its access
+/// tokens stop) and no refresh token is current.
+fn revoke_in(next: &mut LiveRecord) {
+    next.pair_gen += 1;
+    next.refresh_key = None;
 }
 
 impl Store {
@@ -242,15 +374,60 @@ impl Store {
         .map_err(|e| e.during("issue_pair"))
     }
 
+    /// Ends every token pair of the session of `token` at once: its access
+    /// tokens stop verifying and its refresh token stops refreshing
+    /// (`Revoked`, `rotated`); the session itself lives on. Returns whether
+    /// a pair was live. For "sign out the app on my phone" without ending
+    /// the browser session.
+    ///
+    /// ```
+    /// # use coatcheck::{Config, NewSession, Store};
+    /// let store = Store::in_memory(Config::default())?;
+    /// let token = store.create(NewSession::for_user("42"))?.token().unwrap().to_owned();
+    /// let pair = store.issue_pair(&token)?;
+    /// assert!(store.revoke_pairs(&token)?);
+    /// assert!(store.refresh(&pair.refresh).is_err());
+    /// assert!(store.verify_access(&pair.access).is_err());
+    /// assert!(store.get(&token).is_ok());
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn revoke_pairs(&self, token: &str) -> Result<bool> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            self.inner.mutate(id, |live, _| {
+                // Every live pair has a current refresh token.
+                if live.refresh_key.is_none() {
+                    return Ok(Outcome::Unchanged(false));
+                }
+                revoke_in(live);
+                Ok(Outcome::Unversioned(true))
+            })
+        })()
+        .map_err(|e| e.during("revoke_pairs"))
+    }
+
     /// Checks an access token and returns its session (marked used).
     ///
-    /// Fails with `InvalidToken` (malformed, wrong algorithm, bad
-    /// signature), `Expired` (the access token's `exp` passed, or the
-    /// session expired), `Revoked` or `NotFound` (the session ended).
+    /// | error | meaning | the client should |
+    /// |---|---|---|
+    /// | `AccessExpired` | the access token's `exp` passed | call `refresh` |
+    /// | `InvalidToken` | malformed, wrong algorithm, bad signature (also: signed by a key no longer configured) | refresh, or sign in |
+    /// | `NotFound` | a later `issue_pair`/`refresh` replaced this pair | use the newer pair |
+    /// | `Expired` | the session expired | sign in again |
+    /// | `Revoked` | the session ended (the reason says why; `rotated` after `login`/`regenerate`) | sign in again |
     pub fn verify_access(&self, access: &str) -> Result<Session> {
         (|| {
             self.inner.check()?;
-            let id = check_access(&self.inner, access, self.inner.now())?;
+            let (id, gen) = check_access(&self.inner, access, self.inner.now())?;
+            // The generation first, without touching: a superseded access
+            // token must not keep its session alive.
+            let session = self.inner.read_id(&id, false, None)?;
+            if session.record.pair_gen != gen {
+                return Err(Error::not_found(
+                    "current token pair for this access token (a later issue_pair, refresh, \
+                     login or revoke_pairs replaced it)",
+                ));
+            }
             self.inner.read_id(&id, true, None)
         })()
         .map_err(|e| e.during("verify_access"))
@@ -320,16 +497,20 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
     if record.expires_at <= now {
         return Err(Error::token_expired("refresh token", record.expires_at));
     }
-    let sid = SessionId::from_bytes(record.sid);
+    let issued_to = SessionId::from_bytes(record.sid);
+    let sid = current_id(view, issued_to)?;
+    let rotated = sid != issued_to;
     let session = view.get(&sid)?;
     let (live, last_access, _) = inner.live(&sid, session.as_ref(), now)?;
-    let next_token = successor(inner, presented)?;
+    let secret = successor_secret(view)?;
+    let next_token = successor(inner, &secret, presented)?;
     let next_key = refresh_key(next_token.as_str());
     match record.spent_at {
         None => {
-            if live.refresh_key != Some(key) {
-                // Replaced by a later issue_pair: no longer this session's.
-                return Err(Error::not_found("refresh token"));
+            if rotated || live.pair_gen != record.gen || live.refresh_key != Some(key) {
+                // The pair ended when the session was renewed (`login`,
+                // `regenerate`) or its pairs were revoked.
+                return Err(Error::revoked(EndReason::Rotated));
             }
             let spent = RefreshRecord {
                 spent_at: Some(now),
@@ -339,10 +520,10 @@ fn spend(inner: &Arc<Inner>, view: &mut dyn WriteView, presented: &str) -> Resul
             grant(inner, view, sid, live, last_access, &next_token, now)
         }
         Some(spent_at) => {
-            let within_grace = now.as_millis() - spent_at.as_millis()
-                <= duration_millis(inner.config.refresh_grace);
+            // Zero grace means none: a replay in the same millisecond is reuse.
+            let within_grace = now.saturating_since(spent_at) < inner.config.refresh_grace;
             let still_current =
-                live.refresh_key == Some(next_key) && live.pair_gen == record.gen + 1;
+                !rotated && live.refresh_key == Some(next_key) && live.pair_gen == record.gen + 1;
             if within_grace && still_current {
                 let next_expiry = match view.get_refresh(&next_key)? {
                     Some((_, bytes)) => {
@@ -373,10 +554,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_is_the_standard_hs256_header() {
-        let v: serde_json::Value = serde_json::from_str(HEADER_JSON).unwrap();
+    fn header_is_the_standard_hs256_header_with_a_key_id() {
+        let key = AccessKey::new(&[7u8; 32]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&header_json(&key.kid)).unwrap();
         assert_eq!(v["alg"], "HS256");
         assert_eq!(v["typ"], "JWT");
+        assert_eq!(v["kid"].as_str().unwrap().len(), 8);
+        assert_ne!(key.kid, AccessKey::new(&[8u8; 32]).unwrap().kid);
     }
 
     #[test]

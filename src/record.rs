@@ -24,7 +24,9 @@ pub(crate) struct LiveRecord {
     pub(crate) lifetime: Option<Lifetime>,
     pub(crate) meta: Arc<Meta>,
     pub(crate) version: u64,
-    /// The per-session secret behind CSRF tokens; rotates with the token.
+    /// Unused, always zeros: the CSRF secret is derived from the token now
+    /// (see `csrf.rs`), so that the file holds nothing that passes a check.
+    /// Kept only for the encoded layout; to be dropped at the next format bump.
     pub(crate) csrf_secret: [u8; 32],
     /// When the session expires as of this write; the expiry index holds it.
     pub(crate) expires_at: Timestamp,

@@ -111,6 +111,8 @@ pub struct Stats {
     pub cache_hits: u64,
     /// Reads that went to storage.
     pub cache_misses: u64,
+    /// Session events dropped because the hook's queue was full.
+    pub events_dropped: u64,
 }
 
 /// What a change did to the session, decided by the change itself.
@@ -128,9 +130,11 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenFormat,
     pub(crate) storage: Box<dyn Storage>,
     pub(crate) touches: Touches,
-    /// HMAC-SHA256 keyed with the access key, ready to clone (the key's
-    /// pads are hashed once, not on every token).
-    pub(crate) access_mac: hmac::Hmac<sha2::Sha256>,
+    /// The access keys, ready to clone (each key's pads are hashed once,
+    /// not on every token): the first signs, any verifies.
+    pub(crate) access_keys: Vec<crate::pairs::AccessKey>,
+    /// Where committed session events go, if the config has a hook.
+    pub(crate) events: Option<crate::events::Dispatcher>,
     path: Option<std::path::PathBuf>,
     owner_pid: u32,
     fork_generation: u64,
@@ -198,13 +202,18 @@ impl Store {
         let sweep_every = config.sweep_interval;
         let mut sweeper_id = [0u8; 8];
         fill_random(&mut sweeper_id)?;
+        let access_keys = std::iter::once(access_key.as_slice())
+            .chain(config.retired_access_keys.iter().map(Vec::as_slice))
+            .map(crate::pairs::AccessKey::new)
+            .collect::<Result<Vec<_>>>()?;
+        let events = config.on_event.clone().map(crate::events::Dispatcher::new);
         let inner = Arc::new(Inner {
+            events,
             config,
             tokens,
             storage,
             touches: Touches::new(),
-            access_mac: <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(&access_key)
-                .map_err(|_| Error::invalid_argument("access_key cannot be used as an HMAC key"))?,
+            access_keys,
             path,
             owner_pid: std::process::id(),
             fork_generation: crate::fork::generation(),
@@ -363,7 +372,9 @@ impl Store {
     ///
     /// OWASP's session management guidance: renew the session id on any
     /// privilege change, so that an id an attacker planted or saw before
-    /// (session fixation) is worthless after it. The CSRF secret rotates too.
+    /// (session fixation) is worthless after it. The CSRF secret rotates
+    /// too, and every token pair of the old session ends (`Revoked`,
+    /// `rotated`): call `issue_pair` again with the new token.
     pub fn regenerate(&self, token: &str) -> Result<Session> {
         (|| {
             let id = self.inner.parse(token)?;
@@ -380,6 +391,10 @@ impl Store {
     /// user, its data and flash are cleared first (as Django's `login` does),
     /// so that nothing leaks from one user to the next. Enforces
     /// `max_sessions_per_user` by evicting the least recently used.
+    ///
+    /// Every token pair issued before the login ends, with or without
+    /// regeneration: its access and refresh tokens report `Revoked`
+    /// (`rotated`). A client gets a new pair with `issue_pair` after login.
     pub fn login(&self, token: &str, user: &str) -> Result<Session> {
         (|| {
             validate_user(user)?;
@@ -509,6 +524,83 @@ impl Store {
         .map_err(|e| e.during("destroy_id"))
     }
 
+    /// Ends the session with this id only if it belongs to `user`: for a
+    /// "your devices" page, where the id comes from the browser and must
+    /// never end someone else's session. Returns whether a session was
+    /// ended; an id of another user's session, an unknown id and an ended
+    /// session all give `false` (the answer tells nothing about other
+    /// users). The session reports `Revoked` (`logout`) afterwards.
+    ///
+    /// ```
+    /// # use coatcheck::{Config, NewSession, Store};
+    /// let store = Store::in_memory(Config::default())?;
+    /// let phone = store.create(NewSession::for_user("ada"))?;
+    /// let other = store.create(NewSession::for_user("bob"))?;
+    /// assert!(!store.destroy_user_session("ada", &other.id())?);
+    /// assert!(store.destroy_user_session("ada", &phone.id())?);
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn destroy_user_session(&self, user: &str, id: &SessionId) -> Result<bool> {
+        (|| {
+            self.inner.check()?;
+            validate_user(user)?;
+            let (user, id) = (user.to_owned(), *id);
+            self.inner.write(self.inner.durable(), move |inner, view| {
+                let now = inner.now();
+                let owned = matches!(
+                    view.get(&id)?.as_ref(),
+                    Some(Record::Live(live)) if live.user.as_deref() == Some(user.as_str())
+                );
+                if !owned {
+                    return Ok(false);
+                }
+                inner.end_in(view, id, EndReason::Logout, now)
+            })
+        })()
+        .map_err(|e| e.during("destroy_user_session"))
+    }
+
+    /// After a password change (or any credential change): ends every other
+    /// session of this session's user ("log out everywhere else"), ends
+    /// every token pair of this one, and gives it a new token — all in one
+    /// atomic step. Returns the session with its new token (set the cookie
+    /// again). Fails with `InvalidArgument` for an anonymous session.
+    ///
+    /// ```
+    /// # use coatcheck::{Config, NewSession, Store};
+    /// let store = Store::in_memory(Config::default())?;
+    /// let laptop = store.create(NewSession::for_user("ada"))?.token().unwrap().to_owned();
+    /// let phone = store.create(NewSession::for_user("ada"))?.token().unwrap().to_owned();
+    /// let renewed = store.revoke_others_and_regenerate(&laptop)?;
+    /// assert!(store.get(&phone).unwrap_err().is_not_found());
+    /// assert!(store.get(&laptop).unwrap_err().is_not_found());
+    /// assert_eq!(store.get(renewed.token().unwrap())?.user(), Some("ada"));
+    /// # Ok::<(), coatcheck::Error>(())
+    /// ```
+    pub fn revoke_others_and_regenerate(&self, token: &str) -> Result<Session> {
+        (|| {
+            let id = self.inner.parse(token)?;
+            let new_token = self.inner.tokens.generate(self.inner.now())?;
+            self.inner.write(self.inner.durable(), move |inner, view| {
+                let now = inner.now();
+                let record = view.get(&id)?;
+                let (live, _, _) = inner.live(&id, record.as_ref(), now)?;
+                let Some(user) = live.user.clone() else {
+                    return Err(Error::invalid_argument(
+                        "the session has no user: there are no other sessions to revoke",
+                    ));
+                };
+                for other in view.user_sessions(&user)? {
+                    if other != id {
+                        inner.end_in(view, other, EndReason::LogoutEverywhere, now)?;
+                    }
+                }
+                inner.rotate_in(view, id, None, Some(new_token), now)
+            })
+        })()
+        .map_err(|e| e.during("revoke_others_and_regenerate"))
+    }
+
     /// The session with this id (admin), without marking it used.
     pub fn info(&self, id: &SessionId) -> Result<Session> {
         (|| {
@@ -580,6 +672,7 @@ impl Store {
                 sessions_swept: self.inner.swept.load(Ordering::Relaxed),
                 cache_hits: c.cache_hits,
                 cache_misses: c.cache_misses,
+                events_dropped: self.inner.events.as_ref().map_or(0, |e| e.dropped()),
             })
         })()
         .map_err(|e| e.during("stats"))
@@ -650,18 +743,38 @@ impl Inner {
         durable: bool,
         f: impl FnOnce(&Arc<Inner>, &mut dyn WriteView) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let slot = Arc::new(Mutex::new(None));
+        // The job's value, and the session events it emitted (to be sent
+        // once its transaction committed).
+        let slot = Arc::new(Mutex::new((None, Vec::new())));
         let out = slot.clone();
         let inner = self.clone();
-        self.storage.write(
+        let written = self.storage.write(
             Box::new(move |view| {
-                let value = f(&inner, view)?;
-                *out.lock() = Some(value);
+                let (value, happened) =
+                    crate::events::collect(inner.events.is_some(), || f(&inner, view));
+                let mut out = out.lock();
+                out.1 = happened;
+                out.0 = Some(value?);
                 Ok(())
             }),
             durable,
-        )?;
-        let value = slot.lock().take();
+        );
+        let (value, happened) = std::mem::take(&mut *slot.lock());
+        if let Some(dispatcher) = &self.events {
+            // A job's own refusal (`TokenReuse` after revoking a stolen
+            // session) still commits its writes; a storage failure does not.
+            let committed = match &written {
+                Ok(()) => true,
+                Err(e) => !matches!(
+                    e.kind(),
+                    crate::ErrorKind::Storage | crate::ErrorKind::Io | crate::ErrorKind::Corrupt
+                ),
+            };
+            if committed && !happened.is_empty() {
+                dispatcher.send(happened);
+            }
+        }
+        written?;
         value.ok_or_else(|| Error::storage("internal error: a write finished without a result"))
     }
 
@@ -919,6 +1032,9 @@ impl Inner {
     ) -> Result<Arc<LiveRecord>> {
         next.last_access = last_access;
         next.expires_at = self.expiry(&next, last_access);
+        // Records written before the secret was derived from the token lose
+        // their stored copy on their next write.
+        next.csrf_secret = [0; 32];
         let stored = Arc::new(next);
         view.put(id, Record::Live(stored.clone()))?;
         self.touches.persisted(&id, last_access);
@@ -961,8 +1077,6 @@ impl Inner {
         new: NewSession,
     ) -> Result<Session> {
         let id = token.id();
-        let mut csrf_secret = [0u8; 32];
-        fill_random(&mut csrf_secret)?;
         self.write(self.durable(), move |inner, view| {
             let now = inner.now();
             if view.get(&id)?.is_some() {
@@ -981,7 +1095,7 @@ impl Inner {
                 lifetime: new.lifetime,
                 meta: Arc::new(new.meta),
                 version: 0,
-                csrf_secret,
+                csrf_secret: [0; 32],
                 expires_at: now,
                 pair_gen: 0,
                 refresh_key: None,
@@ -990,6 +1104,10 @@ impl Inner {
             live.expires_at = inner.expiry(&live, now);
             let user = live.user.clone();
             let stored = inner.commit_live(view, id, live, now)?;
+            crate::events::emit(|| crate::SessionEvent::Created {
+                id,
+                user: user.as_deref().map(str::to_owned),
+            });
             let session = inner.view(id, &stored, now, stored.expires_at, Some(token));
             if let Some(user) = user {
                 crate::user_index::enforce_limit(inner, view, &user, &id, now)?;
@@ -1006,62 +1124,84 @@ impl Inner {
         } else {
             None
         };
-        let mut csrf_secret = [0u8; 32];
-        fill_random(&mut csrf_secret)?;
         self.write(self.durable(), move |inner, view| {
             let now = inner.now();
-            let record = view.get(&id)?;
-            let (live, last_access, expires_at) = inner.live(&id, record.as_ref(), now)?;
-            let mut next = LiveRecord::clone(live);
-            let mut changed = false;
-            if let Some(user) = &user {
-                if live.user.as_deref() != Some(user.as_str()) {
-                    if live.user.is_some() {
-                        next.data = Arc::default();
-                        next.flash.clear();
-                    }
-                    next.user = Some(Arc::from(user.as_str()));
-                    next.version += 1;
-                    next.last_update = now;
-                    changed = true;
-                }
-            }
-            let target = match &new_token {
-                Some(token) => {
-                    let new_id = token.id();
-                    if view.get(&new_id)?.is_some() {
-                        return Err(Error::storage(
-                            "a new token collided with an existing session; try again",
-                        ));
-                    }
-                    next.csrf_secret = csrf_secret;
-                    inner.commit_live(view, new_id, next.clone(), now)?;
-                    view.put(
-                        id,
-                        Record::Ended {
-                            reason: EndReason::Rotated,
-                            ended_at: now,
-                            until: expires_at,
-                        },
-                    )?;
-                    inner.touches.forget(&id);
-                    crate::pairs::follow_rotation(view, live, new_id)?;
-                    new_id
-                }
-                None => {
-                    if changed {
-                        inner.commit_live(view, id, next.clone(), last_access.max(now))?;
-                    }
-                    id
-                }
-            };
-            if let Some(user) = &user {
-                crate::user_index::enforce_limit(inner, view, user, &target, now)?;
-            }
-            let stored = view.get(&target)?;
-            let (live, last_access, expires_at) = inner.live(&target, stored.as_ref(), now)?;
-            Ok(inner.view(target, live, last_access, expires_at, new_token))
+            inner.rotate_in(view, id, user.as_deref(), new_token, now)
         })
+    }
+
+    /// Inside a write: the body of `regenerate` (user `None`) and `login`
+    /// (user `Some`); a new id when `new_token` is given.
+    pub(crate) fn rotate_in(
+        &self,
+        view: &mut dyn WriteView,
+        id: SessionId,
+        user: Option<&str>,
+        new_token: Option<Token>,
+        now: Timestamp,
+    ) -> Result<Session> {
+        let record = view.get(&id)?;
+        let (live, last_access, expires_at) = self.live(&id, record.as_ref(), now)?;
+        let mut next = LiveRecord::clone(live);
+        let mut changed = live.pair_gen > 0;
+        let target_id = new_token.as_ref().map_or(id, Token::id);
+        crate::pairs::end_pairs_on_rotation(self, view, live, &mut next, id, target_id, now)?;
+        if let Some(user) = user {
+            if live.user.as_deref() != Some(user) {
+                if live.user.is_some() {
+                    next.data = Arc::default();
+                    next.flash.clear();
+                }
+                next.user = Some(Arc::from(user));
+                next.version += 1;
+                next.last_update = now;
+                changed = true;
+            }
+        }
+        let target = match &new_token {
+            Some(token) => {
+                let new_id = token.id();
+                if view.get(&new_id)?.is_some() {
+                    return Err(Error::storage(
+                        "a new token collided with an existing session; try again",
+                    ));
+                }
+                self.commit_live(view, new_id, next.clone(), now)?;
+                view.put(
+                    id,
+                    Record::Ended {
+                        reason: EndReason::Rotated,
+                        ended_at: now,
+                        until: expires_at,
+                    },
+                )?;
+                self.touches.forget(&id);
+                new_id
+            }
+            None => {
+                if changed {
+                    self.commit_live(view, id, next.clone(), last_access.max(now))?;
+                }
+                id
+            }
+        };
+        crate::events::emit(|| match user {
+            Some(user) => crate::SessionEvent::Login {
+                id: target,
+                previous_id: id,
+                user: user.to_owned(),
+            },
+            None => crate::SessionEvent::Rotated {
+                id: target,
+                previous_id: id,
+            },
+        });
+        if let Some(user) = user {
+            crate::user_index::enforce_limit(self, view, user, &target, now)?;
+        }
+        let stored = view.get(&target)?;
+        let (live, last_access, expires_at) = self.live(&target, stored.as_ref(), now)?;
+        Ok(self.view(target, live, last_access, expires_at, new_token))
     }
 
     /// Ends one session; whether there was a live one to end.
@@ -1086,6 +1226,11 @@ impl Inner {
             return Ok(false);
         };
         let (_, expires_at) = self.effective(&id, live);
+        if expires_at > now {
+            crate::events::emit(|| {
+                crate::SessionEvent::end(id, live.user.as_deref().map(str::to_owned), reason)
+            });
+        }
         if expires_at <= now {
             // Expired already: nothing to tell apart later, just remove it.
             view.delete(&id)?;

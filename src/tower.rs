@@ -28,7 +28,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lifetime::Lifetime;
 use crate::record::LiveRecord;
 use crate::store::Store;
-use crate::token::{fill_random, SessionId, Token};
+use crate::token::{SessionId, Token};
 use crate::value::{Data, Value};
 
 /// A tower-sessions `SessionStore` (and `ExpiredDeletion`) backed by a
@@ -92,8 +92,6 @@ impl CoatcheckStore {
         let id = SessionId::of_token(&record.id.to_string());
         let data = to_data(&record.data)?;
         let expiry = millis(record.expiry_date);
-        let mut csrf_secret = [0u8; 32];
-        fill_random(&mut csrf_secret)?;
         inner.write(inner.durable(), move |inner, view| {
             let now = inner.now();
             let existing = view.get(&id)?;
@@ -109,7 +107,7 @@ impl CoatcheckStore {
                     lifetime: Some(lifetime_until(now, expiry)),
                     meta: Arc::default(),
                     version: 0,
-                    csrf_secret,
+                    csrf_secret: [0; 32],
                     expires_at: now,
                     pair_gen: 0,
                     refresh_key: None,

@@ -140,7 +140,6 @@ fn cookie_header_parsing_is_strict_about_the_session_cookie() {
     for hostile in [
         String::new(),
         "theme=dark".into(),
-        format!("session={token}; session={token}"),
         "session=".into(),
         "session=a=b".into(),
         "session=tök".into(),
@@ -357,7 +356,7 @@ fn access_and_refresh_tokens_expire() {
     clock.advance(minutes(16));
     assert_eq!(
         store.verify_access(&pair.access).unwrap_err().kind(),
-        ErrorKind::Expired
+        ErrorKind::AccessExpired
     );
     let next = store.refresh(&pair.refresh).unwrap();
     assert!(store.verify_access(&next.access).is_ok());
@@ -391,25 +390,6 @@ fn revocation_reaches_access_tokens_at_once() {
             "{end}"
         );
     }
-}
-
-#[test]
-fn refresh_follows_the_session_through_login() {
-    let (store, _) = store();
-    let token = new_token(&store, NewSession::default());
-    let pair = store.issue_pair(&token).unwrap();
-    let session = store.login(&token, "alice").unwrap();
-    // The old access token names the old id, which was rotated away...
-    assert_eq!(
-        store.verify_access(&pair.access).unwrap_err().end_reason(),
-        Some(EndReason::Rotated)
-    );
-    // ...but the refresh token follows the session to its new id.
-    let next = store.refresh(&pair.refresh).unwrap();
-    assert_eq!(
-        store.verify_access(&next.access).unwrap().id(),
-        session.id()
-    );
 }
 
 #[test]

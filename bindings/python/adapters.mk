@@ -8,6 +8,9 @@
 #                        tests/python/adapters and mypy --strict on the
 #                        adapters and their examples.
 #   make bench-adapters  release build, then benches/python/adapters.py.
+#   make bench-django    release build, then benches/python/django_http.py:
+#                        Django under gunicorn -w 4, loaded by wrk (installed
+#                        with apt if missing). Not part of `make test`.
 
 # test.mk is read after this file: its variables are not set yet here.
 PY_VENV ?= .venv
@@ -19,7 +22,7 @@ ADAPTERS_TYPED := python/coatcheck/_adapters.py python/coatcheck/django.py \
 
 FACE_TESTS += test-adapters
 
-.PHONY: test-adapters bench-adapters
+.PHONY: test-adapters bench-adapters bench-django
 
 # After the Python face's venv exists (its stamp), add the frameworks.
 $(ADAPTERS_STAMP): $(ADAPTERS_REQ) $(PY_VENV)/.coatcheck-requirements
@@ -42,3 +45,8 @@ test-adapters: python-develop $(ADAPTERS_STAMP)
 bench-adapters: PY_DEVELOP_FLAGS = --release
 bench-adapters: python-develop $(ADAPTERS_STAMP)
 	$(ADAPTERS_BIN)/python benches/python/adapters.py
+
+bench-django: PY_DEVELOP_FLAGS = --release
+bench-django: python-develop $(ADAPTERS_STAMP)
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(ADAPTERS_BIN)/python benches/python/django_http.py

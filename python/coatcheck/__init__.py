@@ -20,6 +20,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from coatcheck._errors import (
+    AccessTokenExpired,
     CoatcheckError,
     Conflict,
     InvalidArgument,
@@ -51,6 +52,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "AccessTokenExpired",
     "CoatcheckError",
     "Conflict",
     "InvalidArgument",

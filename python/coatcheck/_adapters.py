@@ -12,11 +12,43 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Dict, List, Optional, Tuple
+from datetime import timedelta
+from typing import Any, Dict, List, Optional, Tuple, Union
 
-from coatcheck._native import Store
+from coatcheck._errors import InvalidToken, SessionNotFound
+from coatcheck._native import CookieConfig, Session, Store
 
-__all__ = ["ProcessStore", "diff", "apply_changes", "same_value"]
+__all__ = [
+    "ProcessStore",
+    "diff",
+    "apply_changes",
+    "same_value",
+    "session_from_cookie_header",
+    "absolute_timeout",
+    "DEFAULT_ABSOLUTE_TIMEOUT",
+]
+
+#: The adapters' default hard limit on a session, counted from its creation
+#: (OWASP: an absolute timeout bounds what a stolen cookie is worth): 30
+#: days, or the idle timeout if that is longer. One setting changes it:
+#: Django ``COATCHECK_ABSOLUTE_TIMEOUT``, Flask
+#: ``app.config["COATCHECK_ABSOLUTE_TIMEOUT"]``, Starlette
+#: ``SessionMiddleware(absolute_timeout=...)``.
+DEFAULT_ABSOLUTE_TIMEOUT = timedelta(days=30)
+
+
+def absolute_timeout(
+    idle: Union[int, float, timedelta], setting: Union[int, float, timedelta, None]
+) -> timedelta:
+    """The absolute timeout an adapter passes to the store: the setting if
+    given (seconds or a ``timedelta``), else ``DEFAULT_ABSOLUTE_TIMEOUT``,
+    and never shorter than the idle timeout (which the store requires)."""
+    chosen = DEFAULT_ABSOLUTE_TIMEOUT if setting is None else _as_delta(setting)
+    return max(chosen, _as_delta(idle))
+
+
+def _as_delta(value: Union[int, float, timedelta]) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 class ProcessStore:
@@ -104,3 +136,26 @@ def apply_changes(store: Store, token: str, sets: Mapping[str, Any], removes: Li
         store.set(token, key, value)
     elif sets:
         store.update(token, sets)
+
+
+def session_from_cookie_header(
+    store: Store, cookie_name: str, header: Optional[str]
+) -> Tuple[bool, Optional[Tuple[str, Session]]]:
+    """Reads the session cookie with coatcheck's own parser (not the
+    framework's): whether the request carried one, and the token and
+    session of the first candidate whose session lives.
+
+    Several cookies of the session's name come from cookie tossing (a
+    sibling subdomain planting one with ``Domain=``) or a stale cookie under
+    another path: taking the first live one means a planted or stale cookie
+    cannot lock a user out. A ``__Host-`` cookie name keeps siblings out.
+    """
+    if not header:
+        return False, None
+    candidates = CookieConfig(cookie_name).token_candidates_from_cookie_header(header)
+    for token in candidates:
+        try:
+            return True, (token, store.get(token))
+        except (SessionNotFound, InvalidToken):
+            continue
+    return bool(candidates), None

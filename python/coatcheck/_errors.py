@@ -24,6 +24,7 @@ __all__ = [
     "StoreCorrupt",
     "StoreIOError",
     "StorageError",
+    "AccessTokenExpired",
 ]
 
 
@@ -58,7 +59,8 @@ class SessionRevoked(SessionNotFound):
     """The session was ended on purpose; ``reason`` says why.
 
     ``reason`` is one of ``"logout"``, ``"logout_everywhere"``,
-    ``"evicted"``, ``"theft"``, ``"rotated"`` or ``"admin"``, so that an
+    ``"evicted"``, ``"theft"``, ``"rotated"``, ``"admin"`` or
+    ``"binding_mismatch"``, so that an
     app can tell "you were signed out on another device" from "your
     session timed out".
     """
@@ -99,8 +101,10 @@ class InvalidArgument(CoatcheckError, ValueError):
 class StoreLocked(CoatcheckError):
     """The store file is open in another Store, in this or another process.
 
-    One process owns a store file: serve with threads, not forked workers,
-    or open the store lazily in each worker with its own file.
+    By default one process owns a store file. To share it between the
+    worker processes of a server, open it with ``Store(path, shared=True)``
+    in every process (the framework adapters do, unless their options say
+    ``"shared": False``).
     """
 
     kind = "locked"
@@ -123,6 +127,20 @@ class StorageError(CoatcheckError):
     through ``fork()`` (open the store in the worker process instead)."""
 
     kind = "storage"
+
+
+class AccessTokenExpired(CoatcheckError):
+    """The access token's own lifetime ran out (its ``exp`` passed).
+
+    The session may well live on: call ``Store.refresh`` with the refresh
+    token, do not sign the user in again. Deliberately not a
+    ``SessionNotFound``, so that code which signs users out on a missing
+    session does not do so every time an access token lapses.
+    """
+
+    kind = "access_expired"
+    #: When the access token expired (aware UTC datetime).
+    expired_at: Optional[datetime] = None
 
 
 # Shown and pickled as coatcheck.X, where users import them from.

@@ -161,6 +161,9 @@ class Stats:
     @property
     def cache_misses(self) -> int:
         """Reads that went to storage."""
+    @property
+    def events_dropped(self) -> int:
+        """Session events dropped because the hook's queue was full."""
 
 class TokenPair:
     """An access token (a JWT, HS256, with ``sid`` and ``exp`` claims) and
@@ -241,8 +244,15 @@ class CookieConfig:
         ``csrf_token`` (from ``Store.csrf_token``); the page echoes it in an
         ``X-XSRF-TOKEN`` header, which ``Store.verify_csrf`` checks."""
     def token_from_cookie_header(self, header: str) -> Optional[str]:
-        """The session token in a ``Cookie`` request header, or None when
-        absent, malformed, oversized, sent twice or wrongly signed."""
+        """The session token in a ``Cookie`` request header (the first of
+        ``token_candidates_from_cookie_header``), or None when absent,
+        malformed, oversized or wrongly signed."""
+    def token_candidates_from_cookie_header(self, header: str) -> List[str]:
+        """Every session token in a ``Cookie`` header, in the order the
+        browser sent them, without repeats (at most 8). More than one means
+        a planted cookie (cookie tossing from a sibling subdomain) or a
+        stale one: use the first whose session lives. Signed cookies count
+        only when they verify; a ``__Host-`` name keeps siblings out."""
 
 def token_from_authorization(header: str) -> Optional[str]:
     """The token of an ``Authorization: Bearer …`` header, or None."""
@@ -276,7 +286,8 @@ class Transaction:
         """Writes the data back on a clean exit (see ``Store.transaction``)."""
 
 class Store:
-    """A session store: one redb file (or memory), owned by this process.
+    """A session store: one redb file (or memory), owned by this process or,
+    with ``shared=True``, opened by several processes of one machine together.
 
     Every keyword is a knob of the engine's configuration, with its default.
     Durations accept a ``timedelta`` or a number of seconds.
@@ -290,10 +301,13 @@ class Store:
     milliseconds=200)``), changes are visible at once and on disk within that
     interval.
 
-    **One process owns the file**: a second ``Store`` on the same file fails
-    with ``StoreLocked``. A Store inherited through ``fork()`` (gunicorn
-    ``--preload``) refuses every call with ``StorageError``: open the store
-    in the worker, lazily, on first use.
+    **Processes**: by default one process owns the file: a second ``Store``
+    on the same file fails with ``StoreLocked``. With ``shared=True`` in
+    every process, the worker processes of one machine (gunicorn or uvicorn
+    workers, a cron job, ``manage.py``) open the file together, and every
+    read sees what any process committed before it began. A Store inherited
+    through ``fork()`` (gunicorn ``--preload``) refuses every call with
+    ``StorageError``: open the store in the worker, lazily, on first use.
 
     **Close**: ``close()`` makes everything durable, stops the background
     sweeper and releases the file, so it can be opened again; later calls
@@ -314,7 +328,7 @@ class Store:
         sweep_batch: int = 1000,
         durability: Union[Literal["immediate"], Duration] = "immediate",
         cache_capacity: int = 100_000,
-        max_sessions_per_user: Optional[int] = None,
+        max_sessions_per_user: Optional[int] = 100,
         max_value_bytes: int = 65536,
         token_bytes: int = 32,
         token_prefix: str = "",
@@ -326,6 +340,11 @@ class Store:
         refresh_grace: Duration = timedelta(seconds=10),
         access_key: Optional[bytes] = None,
         clock: Optional[ManualClock] = None,
+        on_event: Optional[Callable[[Dict[str, str]], object]] = None,
+        bind_user_agent: bool = False,
+        bind_ip_prefix: Optional[Tuple[int, int]] = None,
+        retired_access_keys: Sequence[bytes] = (),
+        shared: bool = False,
     ) -> None:
         """Opens (or creates) the store file at ``path``; ``None``: in memory.
 
@@ -338,7 +357,9 @@ class Store:
           disables it; ``sweep()`` still works); ``sweep_batch`` records per
           sweep transaction.
         - ``cache_capacity``: sessions kept in memory (0 disables the cache).
-        - ``max_sessions_per_user``: evict the least recently used beyond it.
+        - ``max_sessions_per_user``: evict the least recently used beyond it
+          (default 100, so that one user cannot grow an unbounded list;
+          None: no limit).
         - ``max_value_bytes``: the largest a session's data may be, encoded.
         - ``token_bytes``, ``token_prefix`` (such as ``"cc_"``),
           ``token_timestamp``: the shape of new tokens.
@@ -346,8 +367,25 @@ class Store:
         - ``destroy_when_empty``: an anonymous session whose data and flash
           become empty is removed.
         - ``access_ttl``, ``refresh_ttl``, ``refresh_grace``, ``access_key``:
-          token pairs (``issue_pair``).
+          token pairs (``issue_pair``). ``retired_access_keys``: older keys
+          still accepted, never used to sign (key rotation: the new key is
+          ``access_key``; tokens name their key in the JWT ``kid``).
         - ``clock``: a ``ManualClock`` for tests.
+        - ``on_event``: the session events hook, called with a dict (``kind``
+          — ``created``, ``login``, ``rotated``, ``ended``, ``theft``,
+          ``evicted``, ``binding_mismatch`` —, ``id``, and where they apply
+          ``previous_id``, ``user``, ``reason``) after each commit, on a
+          thread of coatcheck's; never a token. A slow hook does not stall
+          the store (up to 4096 events wait, later ones are dropped); its
+          exceptions go to ``sys.unraisablehook``.
+        - ``bind_user_agent``, ``bind_ip_prefix`` (``(ipv4_bits, ipv6_bits)``,
+          such as ``(24, 64)``): opt-in binding of sessions to their client,
+          checked by ``get_from``; a mismatch ends the session
+          (``SessionRevoked``, reason ``"binding_mismatch"``).
+        - ``shared``: several processes open the file together (each one
+          itself, after any ``fork()``); every commit is durable, so a
+          periodic ``durability`` is refused with it. False (default): this
+          process owns the file, the fastest.
 
         Raises ``InvalidArgument`` naming the knob out of range,
         ``StoreLocked``, ``StoreCorrupt`` or ``StoreIOError``.
@@ -378,6 +416,13 @@ class Store:
         Raises ``SessionNotFound`` (or its subclasses ``SessionExpired``,
         ``SessionRevoked``), or ``InvalidToken`` for malformed input.
         """
+    def get_from(
+        self, token: str, *, ip: Optional[str] = None, user_agent: Optional[str] = None
+    ) -> Session:
+        """``get`` for a request from the client at ``ip`` with ``user_agent``:
+        with ``bind_user_agent``/``bind_ip_prefix``, a client that does not
+        match the session's ends it (``SessionRevoked``, reason
+        ``"binding_mismatch"``)."""
     def peek(self, token: str) -> Session:
         """The session of ``token``, without marking it used."""
     def set(self, token: str, key: str, value: Value) -> None:
@@ -436,12 +481,15 @@ class Store:
         time). A malformed candidate is False; a missing session raises."""
     def issue_pair(self, token: str) -> TokenPair:
         """Issues an access/refresh token pair for the session of ``token``
-        (for API and mobile clients). An earlier pair stops refreshing."""
+        (for API and mobile clients). An earlier pair stops at once. Login
+        and regenerate end every pair: call this again after them."""
     def verify_access(self, access: str) -> Session:
         """The session of an access token (marked used). Raises
-        ``InvalidToken`` (malformed, bad signature), ``SessionExpired`` (the
-        token's ``exp`` passed, or the session expired), ``SessionRevoked``
-        or ``SessionNotFound``."""
+        ``AccessTokenExpired`` (the token's ``exp`` passed: refresh, do not
+        sign in), ``InvalidToken`` (malformed, bad signature),
+        ``SessionNotFound`` (a later pair replaced this one),
+        ``SessionExpired`` (the session expired) or ``SessionRevoked`` (the
+        session ended; ``"rotated"`` after login/regenerate)."""
     def refresh(self, refresh_token: str) -> TokenPair:
         """Spends ``refresh_token`` and returns a new pair. Presenting a spent
         refresh token again revokes the whole session (``TokenReuse``),
@@ -475,6 +523,18 @@ class Store:
         ("log out other devices"); how many."""
     def destroy_id(self, id: str) -> bool:
         """Ends the session with this id (admin); whether one was ended."""
+    def destroy_user_session(self, user: str, id: str) -> bool:
+        """Ends the session with this id only if it belongs to ``user``: for
+        a "your devices" page, where the id comes from the browser. False
+        for another user's session, an unknown id or an ended one alike."""
+    def revoke_others_and_regenerate(self, token: str) -> Session:
+        """After a password change: ends every other session of this
+        session's user and every token pair of this one, and gives it a new
+        token (set the cookie again), atomically. ``InvalidArgument`` for
+        an anonymous session."""
+    def revoke_pairs(self, token: str) -> bool:
+        """Ends every token pair of the session of ``token`` (access and
+        refresh tokens); the session lives on. Whether a pair was live."""
     def info(self, id: str) -> Session:
         """The session with this id (admin), without marking it used."""
     def count(self) -> int:

@@ -31,18 +31,27 @@ What is better than Django's own backends:
 The session key Django puts in the cookie is the coatcheck token; the file
 stores only its SHA-256 (the session ``id``), never the key itself.
 
-**One store per process.** The store opens lazily, on the first request of
-each process (so after any ``fork()``: gunicorn ``--preload`` is safe as long
-as the master serves no request), and is shared by the process's threads.
-A second *process* on the same file gets ``StoreLocked``: serve with threads
-(``gunicorn --threads``, ``runserver``, uvicorn/daphne), not with several
-worker processes on one file.
+**Every worker process, one file.** The store is opened in shared mode
+(``coatcheck.Store(path, shared=True)``), so the worker processes of one
+machine (``gunicorn -w 4``, uWSGI, ``runserver``) and any ``manage.py``
+command (``clearsessions`` from cron) use the same file at once: a logout
+in one worker is refused by every other on its next request. Each process
+opens its store lazily, on first use (so after any ``fork()``: gunicorn
+``--preload`` is safe as long as the master serves no request), and shares
+it between its threads. A server with one process only may set
+``COATCHECK_OPTIONS = {"shared": False}`` (exclusive, a little faster: a
+second process then gets ``StoreLocked``).
 
 Defaults passed to ``coatcheck.Store`` (``COATCHECK_OPTIONS`` overrides any):
+``shared=True`` (unless ``COATCHECK_PATH`` is None: in memory);
 ``idle_timeout=SESSION_COOKIE_AGE``; ``ttl_basis="last_update"`` (Django
 counts the age from the last save), or ``"last_access"`` with
-``SESSION_SAVE_EVERY_REQUEST``; ``absolute_timeout`` of ten years (Django has
-no hard limit: set a shorter one to get one); ``regenerate_on_login=False``
+``SESSION_SAVE_EVERY_REQUEST``; ``absolute_timeout`` from
+``COATCHECK_ABSOLUTE_TIMEOUT`` (seconds or a ``timedelta``; default 30 days,
+or ``SESSION_COOKIE_AGE`` if longer): Django has no hard limit of its own,
+but a session signed in a month ago must sign in again however busy it has
+been, so that a stolen cookie does not last forever;
+``regenerate_on_login=False``
 (Django's ``login`` already cycles the key).
 """
 
@@ -59,7 +68,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.http import HttpRequest
 
-from coatcheck._adapters import ProcessStore, apply_changes, diff
+from coatcheck._adapters import (
+    ProcessStore,
+    absolute_timeout,
+    apply_changes,
+    diff,
+    session_from_cookie_header,
+)
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import Session, Store
 
@@ -76,11 +91,14 @@ __all__ = [
 AUTH_USER_KEY = "_auth_user_id"
 #: Where ``SessionBase.set_expiry`` keeps a session's own expiry.
 EXPIRY_KEY = "_session_expiry"
-#: Django sessions have no absolute limit; this stands for "none".
-NO_ABSOLUTE_LIMIT = timedelta(days=3650)
-
 _SETTINGS = frozenset(
-    {"COATCHECK_PATH", "COATCHECK_OPTIONS", "SESSION_COOKIE_AGE", "SESSION_SAVE_EVERY_REQUEST"}
+    {
+        "COATCHECK_PATH",
+        "COATCHECK_OPTIONS",
+        "COATCHECK_ABSOLUTE_TIMEOUT",
+        "SESSION_COOKIE_AGE",
+        "SESSION_SAVE_EVERY_REQUEST",
+    }
 )
 _MISSING = object()
 
@@ -94,7 +112,9 @@ def _options() -> Dict[str, Any]:
     settings, then ``COATCHECK_OPTIONS``."""
     options: Dict[str, Any] = {
         "idle_timeout": int(settings.SESSION_COOKIE_AGE),
-        "absolute_timeout": max(NO_ABSOLUTE_LIMIT, timedelta(seconds=settings.SESSION_COOKIE_AGE)),
+        "absolute_timeout": absolute_timeout(
+            settings.SESSION_COOKIE_AGE, getattr(settings, "COATCHECK_ABSOLUTE_TIMEOUT", None)
+        ),
         "ttl_basis": "last_access" if settings.SESSION_SAVE_EVERY_REQUEST else "last_update",
         "regenerate_on_login": False,
     }
@@ -117,7 +137,11 @@ def _path() -> Optional[str]:
 
 
 def _open() -> Store:
-    return Store(_path(), **_options())
+    path = _path()
+    options = _options()
+    # Every worker process (and manage.py) opens the one file.
+    options.setdefault("shared", path is not None)
+    return Store(path, **options)
 
 
 _store = ProcessStore(_open)
@@ -422,13 +446,24 @@ def _copy(data: Dict[str, Any]) -> Dict[str, Any]:
 class SessionMiddleware(_DjangoSessionMiddleware):
     """Django's ``SessionMiddleware``, which also records the client's IP
     address and ``User-Agent`` on new sessions (shown on a "your devices"
-    page). Use it in place of ``django.contrib.sessions.middleware.
-    SessionMiddleware``; the plain one works too, without that meta."""
+    page), and reads the session cookie with coatcheck's parser: of several
+    cookies of the session's name (cookie tossing from a sibling
+    subdomain), the first whose session lives is used, where Django would
+    take the last one. Use it in place of ``django.contrib.sessions.
+    middleware.SessionMiddleware``; the plain one works too, without these."""
 
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
         session: Union[SessionBase, SessionStore] = request.session
         if isinstance(session, SessionStore):
+            header = request.META.get("HTTP_COOKIE")
+            if header and header.count(settings.SESSION_COOKIE_NAME + "=") > 1:
+                _, found = session_from_cookie_header(
+                    get_store(), settings.SESSION_COOKIE_NAME, header
+                )
+                if found is not None:
+                    session = request.session = self.SessionStore(found[0])
+            assert isinstance(session, SessionStore)
             session.coatcheck_meta = {
                 "ip": request.META.get("REMOTE_ADDR"),
                 "user_agent": request.META.get("HTTP_USER_AGENT"),

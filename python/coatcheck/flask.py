@@ -37,7 +37,18 @@ Helpers for views: ``login(user)``, ``regenerate()``, ``logout()``,
 Config: ``COATCHECK_PATH`` (None: in memory), ``COATCHECK_OPTIONS`` (keywords
 for ``coatcheck.Store``; by default ``idle_timeout`` and
 ``remember_idle_timeout`` are ``PERMANENT_SESSION_LIFETIME``, as Flask's
-signed cookies live that long). The store opens on first use in each process.
+signed cookies live that long, and ``shared`` is True for a file),
+``COATCHECK_ABSOLUTE_TIMEOUT`` (seconds or a ``timedelta``: a session ends
+that long after it was created however busy it is, so that a stolen cookie
+does not last forever; default 30 days, or ``PERMANENT_SESSION_LIFETIME`` if
+longer).
+
+The store opens on first use in each process (so after any ``fork()``), in
+shared mode: every worker process of ``gunicorn -w N`` or uWSGI, and any
+``flask`` command, uses the same file at once, and a logout in one worker
+is refused by all the others on their next request. A single-process server
+may set ``COATCHECK_OPTIONS = {"shared": False}`` (exclusive, a little
+faster: another process then gets ``StoreLocked``).
 """
 
 from __future__ import annotations
@@ -52,7 +63,13 @@ from flask.sessions import SecureCookieSession
 from flask.sessions import SessionInterface as _FlaskSessionInterface
 from flask.sessions import SessionMixin
 
-from coatcheck._adapters import ProcessStore, apply_changes, diff
+from coatcheck._adapters import (
+    ProcessStore,
+    absolute_timeout,
+    apply_changes,
+    diff,
+    session_from_cookie_header,
+)
 from coatcheck._errors import InvalidToken, SessionNotFound
 from coatcheck._native import Session, Store
 
@@ -72,7 +89,6 @@ __all__ = [
 #: Flask keeps ``session.permanent`` under this key; coatcheck keeps it as
 #: the session's ``remember`` flag instead.
 PERMANENT_KEY = "_permanent"
-_TEN_YEARS = timedelta(days=3650)
 
 
 class CoatcheckSession(SecureCookieSession):
@@ -99,6 +115,8 @@ class CoatcheckSession(SecureCookieSession):
         self._cc_had_cookie = False
         # Created by a helper (csrf_token, login): kept even while empty.
         self._cc_keep = False
+        # A save of this request raised: the error response saves nothing.
+        self._cc_save_failed = False
 
     def _stored(self) -> Dict[str, Any]:
         return {k: v for k, v in self.items() if k != PERMANENT_KEY}
@@ -131,14 +149,17 @@ class SessionInterface(_FlaskSessionInterface):
         assert self._app is not None, "coatcheck.flask.SessionInterface: call init_app(app) first"
         config = self._app.config
         lifetime = self._app.permanent_session_lifetime
+        hard_limit = absolute_timeout(lifetime, config.get("COATCHECK_ABSOLUTE_TIMEOUT"))
         options: Dict[str, Any] = {
             "idle_timeout": lifetime,
-            "absolute_timeout": max(lifetime, _TEN_YEARS),
+            "absolute_timeout": hard_limit,
             "remember_idle_timeout": lifetime,
-            "remember_absolute_timeout": max(lifetime, _TEN_YEARS),
+            "remember_absolute_timeout": hard_limit,
         }
         options.update(config["COATCHECK_OPTIONS"] or {})
         path = config["COATCHECK_PATH"]
+        # Every worker process (and the flask command) opens the one file.
+        options.setdefault("shared", path is not None)
         if path is not None:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         return Store(path, **options)
@@ -155,15 +176,14 @@ class SessionInterface(_FlaskSessionInterface):
     # -- Flask's SessionInterface --------------------------------------------
 
     def open_session(self, app: Flask, request: Request) -> CoatcheckSession:
-        token = request.cookies.get(self.get_cookie_name(app))
-        if not token:
-            return self.session_class()
-        try:
-            s = self.store.get(token)
-        except (SessionNotFound, InvalidToken):
+        had_cookie, found = session_from_cookie_header(
+            self.store, self.get_cookie_name(app), request.headers.get("Cookie")
+        )
+        if found is None:
             session = self.session_class()
-            session._cc_had_cookie = True
+            session._cc_had_cookie = had_cookie
             return session
+        token, s = found
         data = s.data
         if s.remember:
             data[PERMANENT_KEY] = True
@@ -172,7 +192,18 @@ class SessionInterface(_FlaskSessionInterface):
         return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        assert isinstance(session, CoatcheckSession)
+        if not isinstance(session, CoatcheckSession) or session._cc_save_failed:
+            # ``open_session`` failed (the store could not be opened), or this
+            # save already did: Flask reports that error; nothing to save, and
+            # no second, misleading traceback from here.
+            return
+        try:
+            self._save(app, session, response)
+        except BaseException:
+            session._cc_save_failed = True  # Flask's error handling saves again
+            raise
+
+    def _save(self, app: Flask, session: CoatcheckSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)

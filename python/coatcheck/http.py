@@ -1,8 +1,11 @@
 """HTTP helpers: the session cookie, the CSRF cookie, and reading tokens
 from ``Cookie`` and ``Authorization`` headers.
 
-Pure functions of their input: absent, malformed, oversized, duplicated or
-wrongly signed input gives ``None``, never an exception::
+Pure functions of their input: absent, malformed, oversized or wrongly
+signed input gives ``None``, never an exception. Several cookies of the
+session's name (cookie tossing from a sibling subdomain) are all candidates,
+in the browser's order (``token_candidates_from_cookie_header``); a
+``__Host-`` name (``CookieConfig("__Host-session")``) keeps siblings out::
 
     from coatcheck.http import CookieConfig, token_from_authorization
 

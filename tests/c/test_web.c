@@ -269,9 +269,9 @@ static void bearer_tokens_come_from_the_authorization_header(void) {
     CHECK(token == NULL);
     CHECK_OK(coatcheck_http_token_from_authorization("Bearer", &token));
     CHECK(token == NULL);
-    CHECK_STATUS(coatcheck_http_token_from_authorization(NULL, &token), COATCHECK_INVALID_ARGUMENT);
-    CHECK_STATUS(coatcheck_http_token_from_authorization("Bearer \xff", &token),
-                 COATCHECK_INVALID_ARGUMENT);
+    /* NULL (no header) and odd bytes: no token; see test_security.c. */
+    CHECK_OK(coatcheck_http_token_from_authorization(NULL, &token));
+    CHECK(token == NULL);
 }
 
 int main(void) {

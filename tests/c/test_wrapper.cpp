@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <unistd.h>
 
 #include "coatcheck.hpp"
 
@@ -117,6 +118,64 @@ int main() {
         EXPECT(cookies.token_from_cookie_header(header.substr(0, header.find(';'))) == fresh.token());
         EXPECT(cookies.clear_cookie().find("Max-Age=0") != std::string::npos);
         EXPECT(coatcheck::token_from_authorization("Bearer abc") == std::optional<std::string>("abc"));
+    });
+
+    run("security_calls_devices_pairs_password_change_cookies", [&](bool &ok) {
+        auto store = coatcheck::Store::in_memory(&options);
+        coatcheck::CreateOptions ada;
+        ada.user("ada");
+        coatcheck::Session laptop = store.create(&ada);
+        coatcheck::Session phone = store.create(&ada);
+        coatcheck::CreateOptions bob;
+        bob.user("bob");
+        coatcheck::Session bobs = store.create(&bob);
+        EXPECT(!store.destroy_user_session("ada", bobs.id()));
+        EXPECT(store.destroy_user_session("ada", phone.id()));
+        std::string token = *laptop.token();
+        coatcheck::TokenPair pair = store.issue_pair(token);
+        EXPECT(store.revoke_pairs(token));
+        coatcheck::Session renewed = store.revoke_others_and_regenerate(token);
+        EXPECT(renewed.token().has_value() && *renewed.token() != token);
+        EXPECT(store.get_from(*renewed.token(), "192.0.2.1", nullptr).user() ==
+               std::optional<std::string>("ada"));
+        coatcheck::CookieConfig cookies;
+        auto candidates = cookies.token_candidates_from_cookie_header(
+            "session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; "
+            "session=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+        EXPECT(candidates.size() == 2 && candidates[1][0] == 'B');
+        store.advance_clock(std::chrono::minutes(16));
+        coatcheck::TokenPair fresh = store.issue_pair(*renewed.token());
+        store.advance_clock(std::chrono::minutes(16));
+        try {
+            store.verify_access(fresh.access());
+            EXPECT(false);
+        } catch (const coatcheck::Error &e) {
+            EXPECT(e.is_access_expired() && !e.is_not_found());
+        }
+        store.close();
+    });
+
+    run("shared_option_reaches_the_store", [&](bool &ok) {
+        // Shared mode commits durably every time: Periodic is refused with it.
+        coatcheck::Options shared;
+        shared.shared(true).durability(COATCHECK_DURABILITY_PERIODIC, std::chrono::seconds(1));
+        std::string path = "/tmp/coatcheck-cpp-shared-" + std::to_string(getpid()) + ".redb";
+        std::remove(path.c_str());
+        try {
+            coatcheck::Store::open(path, &shared);
+            EXPECT(false);
+        } catch (const coatcheck::Error &e) {
+            EXPECT(e.status() == COATCHECK_INVALID_ARGUMENT);
+            EXPECT(std::strstr(e.what(), "shared") != nullptr);
+        }
+        shared.durability(COATCHECK_DURABILITY_IMMEDIATE);
+        {
+            auto store = coatcheck::Store::open(path, &shared);
+            std::string token = *store.create().token();
+            store.set_json(token, "theme", "\"dark\"");
+            EXPECT(store.get(token).get_json("theme") == std::optional<std::string>("\"dark\""));
+        }
+        std::remove(path.c_str());
     });
 
     run("moved_store_closes_once", [&](bool &ok) {

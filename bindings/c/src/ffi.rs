@@ -111,6 +111,23 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
     })
 }
 
+/// A request header as C servers get it (`getenv("HTTP_COOKIE")`): NULL is
+/// `None` (no header), and bytes that are not UTF-8 become U+FFFD, so that
+/// one odd byte in another cookie does not hide the session cookie (a
+/// token with such a byte is malformed anyway).
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that outlives `'a`.
+#[inline]
+pub(crate) unsafe fn header_arg<'a>(ptr: *const c_char) -> Option<std::borrow::Cow<'a, str>> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL, and the caller guarantees NUL termination and lifetime.
+    let text = unsafe { CStr::from_ptr(ptr) };
+    Some(text.to_string_lossy())
+}
+
 /// Like [`str_arg`], but NULL is `None`.
 ///
 /// # Safety

@@ -24,8 +24,10 @@
 #[macro_use]
 mod ffi;
 
+mod binding;
 mod care;
 mod error;
+mod events;
 mod fork;
 mod options;
 mod session;

@@ -274,7 +274,8 @@ pub unsafe extern "C" fn coatcheck_options_set_cache_capacity(
 }
 
 /// Sets the most live sessions a user may have; creating or logging in
-/// beyond it evicts the least recently used. 0 means no limit (the default).
+/// beyond it evicts the least recently used. The default is 100, so that one
+/// user cannot grow an unbounded list; 0 means no limit.
 ///
 /// # Safety
 /// `options` is NULL or a live handle, not used by another thread meanwhile.
@@ -492,6 +493,32 @@ pub unsafe extern "C" fn coatcheck_options_set_access_key(
     })
 }
 
+/// Sets shared mode (default false: exclusive). With `true`, the processes
+/// of one machine (the workers of a prefork server, a cron job, an admin
+/// tool) open the same file together: each process calls
+/// `coatcheck_store_open` itself, after `fork()`, never using a store
+/// inherited from its parent, and every read sees what any process committed
+/// before it began. Every commit is durable in this mode, so
+/// `COATCHECK_DURABILITY_PERIODIC` is refused at open
+/// (`COATCHECK_INVALID_ARGUMENT`). With `false`, a second process opening the
+/// file gets `COATCHECK_LOCKED`.
+///
+/// # Safety
+/// `options` is NULL or a live handle, not used by another thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_options_set_shared(
+    options: *mut coatcheck_options,
+    shared: bool,
+) -> coatcheck_status {
+    ffi_boundary!({
+        // SAFETY: `options` is NULL or a live handle that no other thread uses
+        // meanwhile (this function's contract).
+        let o = unsafe { handle_mut(options, "options") }?;
+        o.config.shared = shared;
+        Ok(())
+    })
+}
+
 /// For tests: the store reads time from a manual clock that starts at
 /// `start_ms` (milliseconds since the Unix epoch) and moves only with
 /// `coatcheck_store_advance_clock_ms`, so that expiry tests never sleep.
@@ -511,6 +538,41 @@ pub unsafe extern "C" fn coatcheck_options_set_manual_clock_ms(
         let clock = ManualClock::starting_at(Timestamp::from_millis(start_ms));
         o.config = o.config.clone().clock(clock.clone());
         o.clock = Some(clock);
+        Ok(())
+    })
+}
+
+/// Adds an older access key (at least 32 bytes), accepted to verify access
+/// tokens but never used to sign: to rotate, set the new key with
+/// `coatcheck_options_set_access_key` and add the old one here until the
+/// last token it signed has expired. Tokens name their key (`kid`).
+///
+/// # Safety
+/// `options` is NULL or a live handle, not used by another thread meanwhile;
+/// `key` is NULL or points to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_options_add_retired_access_key(
+    options: *mut coatcheck_options,
+    key: *const u8,
+    len: usize,
+) -> coatcheck_status {
+    ffi_boundary!({
+        // SAFETY: `options` is NULL or a live handle that no other thread uses
+        // meanwhile (this function's contract).
+        let o = unsafe { handle_mut(options, "options") }?;
+        if key.is_null() {
+            return Err(Failure::null("key"));
+        }
+        // SAFETY: non-NULL, and the caller guarantees `len` readable bytes.
+        let key = unsafe { std::slice::from_raw_parts(key, len) };
+        if key.len() < 32 {
+            return Err(Failure::invalid(format!(
+                "options_add_retired_access_key: invalid argument: an access key must be at \
+                 least 32 bytes, got {}",
+                key.len()
+            )));
+        }
+        o.config.retired_access_keys.push(key.to_vec());
         Ok(())
     })
 }

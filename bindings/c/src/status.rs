@@ -38,6 +38,10 @@ pub const COATCHECK_STORAGE: coatcheck_status = 11;
 /// A bug in coatcheck (a caught panic) or an error kind this version of the
 /// C face does not know yet.
 pub const COATCHECK_INTERNAL: coatcheck_status = 12;
+/// The access token's own lifetime ran out (its `exp` passed): call
+/// `coatcheck_store_refresh` with the refresh token; do not sign the user
+/// out, the session may well live on. Not a kind of not found.
+pub const COATCHECK_ACCESS_EXPIRED: coatcheck_status = 13;
 
 /// The status of a core error kind.
 pub(crate) fn status_of(kind: ErrorKind) -> coatcheck_status {
@@ -53,6 +57,7 @@ pub(crate) fn status_of(kind: ErrorKind) -> coatcheck_status {
         ErrorKind::Corrupt => COATCHECK_CORRUPT,
         ErrorKind::Io => COATCHECK_IO,
         ErrorKind::Storage => COATCHECK_STORAGE,
+        ErrorKind::AccessExpired => COATCHECK_ACCESS_EXPIRED,
         _ => COATCHECK_INTERNAL,
     }
 }
@@ -76,6 +81,7 @@ pub extern "C" fn coatcheck_status_name(status: coatcheck_status) -> *const c_ch
         COATCHECK_IO => b"COATCHECK_IO\0",
         COATCHECK_STORAGE => b"COATCHECK_STORAGE\0",
         COATCHECK_INTERNAL => b"COATCHECK_INTERNAL\0",
+        COATCHECK_ACCESS_EXPIRED => b"COATCHECK_ACCESS_EXPIRED\0",
         _ => b"COATCHECK_UNKNOWN\0",
     };
     name.as_ptr().cast()
@@ -99,7 +105,7 @@ mod tests {
     #[test]
     fn every_status_has_a_distinct_name() {
         let mut names = std::collections::HashSet::new();
-        for status in COATCHECK_OK..=COATCHECK_INTERNAL {
+        for status in COATCHECK_OK..=COATCHECK_ACCESS_EXPIRED {
             // SAFETY: coatcheck_status_name returns a static NUL-terminated string.
             let name = unsafe { CStr::from_ptr(coatcheck_status_name(status)) };
             assert!(names.insert(name.to_str().unwrap().to_owned()));

@@ -45,8 +45,9 @@ pub(crate) unsafe fn config_of(options: *const coatcheck_options) -> (Config, Op
 ///
 /// NULL `options` means the defaults. Fails with `COATCHECK_INVALID_ARGUMENT`
 /// naming the knob when an option is out of range, `COATCHECK_LOCKED` when
-/// another store (in this or another process) has the file open — one
-/// process owns a store file: serve with threads, not forked workers — and
+/// another store (in this or another process) has the file open
+/// exclusively (for several worker processes on one file, each opens it
+/// after fork with `coatcheck_options_set_shared(opts, true)`), and
 /// `COATCHECK_CORRUPT` when the file is not a coatcheck store.
 ///
 /// # Safety
@@ -144,7 +145,8 @@ pub unsafe extern "C" fn coatcheck_store_flush(store: *const coatcheck_store) ->
 
 /// Writes the store's counters as a JSON object to `*out` (`sessions`,
 /// `users`, `file_bytes`, `commits`, `durable_commits`, `sessions_swept`,
-/// `cache_hits`, `cache_misses`); free it with `coatcheck_string_free`.
+/// `cache_hits`, `cache_misses`, `events_dropped`); free it with
+/// `coatcheck_string_free`.
 ///
 /// # Safety
 /// `store` is NULL or a live store handle; `out` is NULL or writable.
@@ -167,6 +169,7 @@ pub unsafe extern "C" fn coatcheck_store_stats_json(
             "sessions_swept": stats.sessions_swept,
             "cache_hits": stats.cache_hits,
             "cache_misses": stats.cache_misses,
+            "events_dropped": stats.events_dropped,
         });
         *out = c_string(&json.to_string(), "stats")?;
         Ok(())
@@ -786,6 +789,56 @@ pub unsafe extern "C" fn coatcheck_store_destroy_id(
         }
         Ok(())
     })
+}
+
+/// Ends the session with id `id` (64 hex digits) only if it belongs to
+/// `user`: for a "your devices" page, where the id comes from the browser
+/// and must never end someone else's session. If `out_ended` is not NULL,
+/// writes whether a session was ended (`false` for another user's session,
+/// an unknown id or an ended session alike). The session then reports
+/// `COATCHECK_REVOKED`, reason `"logout"`.
+///
+/// # Safety
+/// `store` is NULL or a live store handle; `user` and `id` are each NULL
+/// or a NUL-terminated string; `out_ended` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_store_destroy_user_session(
+    store: *const coatcheck_store,
+    user: *const c_char,
+    id: *const c_char,
+    out_ended: *mut bool,
+) -> coatcheck_status {
+    // SAFETY: `out_ended` is NULL or writable (this function's contract).
+    let out = unsafe { opt_out_ptr(out_ended, false) };
+    ffi_boundary!({
+        // SAFETY: `store` is NULL or live (this function's contract).
+        let store = unsafe { handle(store, "store") }?;
+        // SAFETY: `user` and `id` are NULL or NUL-terminated (this function's contract).
+        let (user, id) = unsafe { (str_arg(user, "user")?, str_arg(id, "id")?) };
+        let id = parse_id(id, "destroy_user_session")?;
+        let ended = store.store.destroy_user_session(user, &id)?;
+        if let Some(out) = out {
+            *out = ended;
+        }
+        Ok(())
+    })
+}
+
+/// After a password change: ends every other session of this session's
+/// user, ends every token pair of this one, gives it a new token, all in
+/// one atomic step, and writes it (with the new token: set the cookie
+/// again) to `*out`. `COATCHECK_INVALID_ARGUMENT` for an anonymous session.
+///
+/// # Safety
+/// As `coatcheck_store_get`.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_store_revoke_others_and_regenerate(
+    store: *const coatcheck_store,
+    token: *const c_char,
+    out: *mut *mut coatcheck_session,
+) -> coatcheck_status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { session_call(store, token, out, Store::revoke_others_and_regenerate) }
 }
 
 /// Writes the session with id `id` (64 hex digits; admin) to `*out`, without

@@ -8,8 +8,8 @@ use engine::{Store, TokenPair};
 
 use crate::error::Failure;
 use crate::ffi::{
-    c_string, free_handle, handle, handle_mut, into_handle, opt_c_string, opt_str_arg, out_ptr,
-    run_quietly, str_arg,
+    c_string, free_handle, handle, handle_mut, header_arg, into_handle, opt_c_string, opt_out_ptr,
+    opt_str_arg, out_ptr, run_quietly, str_arg,
 };
 use crate::session::coatcheck_session;
 use crate::status::coatcheck_status;
@@ -158,8 +158,47 @@ pub unsafe extern "C" fn coatcheck_store_refresh(
     unsafe { pair_call(store, refresh_token, "refresh_token", out, Store::refresh) }
 }
 
-/// Checks an access token (signature, expiry, and that its session still
-/// lives) and writes its session to `*out`.
+/// Ends every token pair of the session of `token` at once (its access
+/// tokens stop verifying, its refresh token stops refreshing); the session
+/// itself lives on. If `out_revoked` is not NULL, writes whether a pair was
+/// live.
+///
+/// # Safety
+/// `store` is NULL or a live store handle; `token` is NULL or a
+/// NUL-terminated string; `out_revoked` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_store_revoke_pairs(
+    store: *const coatcheck_store,
+    token: *const c_char,
+    out_revoked: *mut bool,
+) -> coatcheck_status {
+    // SAFETY: `out_revoked` is NULL or writable (this function's contract).
+    let out = unsafe { opt_out_ptr(out_revoked, false) };
+    ffi_boundary!({
+        // SAFETY: `store` is NULL or live (this function's contract).
+        let store = unsafe { handle(store, "store") }?;
+        // SAFETY: `token` is NULL or NUL-terminated (this function's contract).
+        let token = unsafe { str_arg(token, "token") }?;
+        let revoked = store.store.revoke_pairs(token)?;
+        if let Some(out) = out {
+            *out = revoked;
+        }
+        Ok(())
+    })
+}
+
+/// Checks an access token (signature, expiry, generation, and that its
+/// session still lives) and writes its session to `*out`. What the statuses
+/// tell the client:
+///
+/// - `COATCHECK_ACCESS_EXPIRED`: the access token lapsed; refresh the pair
+///   (`coatcheck_store_refresh`), do not sign the user out.
+/// - `COATCHECK_INVALID_TOKEN`: malformed, forged, or signed by a key no
+///   longer configured; refresh, else sign in.
+/// - `COATCHECK_NOT_FOUND`: a later pair (`issue_pair`, `refresh`) replaced
+///   this one; use the newer pair.
+/// - `COATCHECK_EXPIRED`, `COATCHECK_REVOKED`: the session is over (reason
+///   `"rotated"` after login/regenerate, which end every pair); sign in.
 ///
 /// # Safety
 /// `store` is NULL or a live store handle; `access` is NULL or a
@@ -607,9 +646,12 @@ pub unsafe extern "C" fn coatcheck_http_csrf_cookie(
 }
 
 /// Writes the session token found in a `Cookie` request header to `*out`
-/// (free it with `coatcheck_string_free`), or NULL when the cookie is
-/// absent, malformed, oversized, sent twice, or (signed cookies) not signed
-/// by any of the keys. Not finding a token is `COATCHECK_OK`.
+/// (free it with `coatcheck_string_free`): the first of
+/// `coatcheck_http_token_candidates_from_cookie_header`, or NULL when the
+/// cookie is absent, malformed, oversized, or (signed cookies) not signed
+/// by any of the keys. Not finding a token is `COATCHECK_OK`; so is a NULL
+/// `header` (what `getenv("HTTP_COOKIE")` returns without cookies). Bytes
+/// that are not UTF-8 in other cookies are ignored.
 ///
 /// # Safety
 /// `config` is NULL or a live cookie-config handle; `header` is NULL or a
@@ -625,18 +667,50 @@ pub unsafe extern "C" fn coatcheck_http_token_from_cookie_header(
         let out = unsafe { out_ptr(out, "out", std::ptr::null_mut()) }?;
         // SAFETY: `config` is NULL or live, `header` NULL or NUL-terminated
         // (this function's contract).
-        let (c, header) = unsafe { (handle(config, "config")?, str_arg(header, "header")?) };
-        *out = opt_c_string(
-            c.config.token_from_cookie_header(header).as_deref(),
-            "token",
-        )?;
+        let (c, header) = unsafe { (handle(config, "config")?, header_arg(header)) };
+        let token = header.and_then(|h| c.config.token_from_cookie_header(&h));
+        *out = opt_c_string(token.as_deref(), "token")?;
+        Ok(())
+    })
+}
+
+/// Writes every session token found in a `Cookie` request header to `*out`
+/// as a JSON array of strings (free it with `coatcheck_string_free`), in the
+/// order the browser sent them, without repeats, at most 8: each cookie of
+/// the session's name that is well formed and, for signed cookies,
+/// verifies. More than one means a planted cookie (cookie tossing from a
+/// sibling subdomain) or a stale one: use the first whose session lives.
+/// A NULL `header` gives `[]`.
+///
+/// # Safety
+/// `config` is NULL or a live cookie-config handle; `header` is NULL or a
+/// NUL-terminated string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn coatcheck_http_token_candidates_from_cookie_header(
+    config: *const coatcheck_cookie_config,
+    header: *const c_char,
+    out: *mut *mut c_char,
+) -> coatcheck_status {
+    ffi_boundary!({
+        // SAFETY: `out` is NULL or writable (this function's contract).
+        let out = unsafe { out_ptr(out, "out", std::ptr::null_mut()) }?;
+        // SAFETY: `config` is NULL or live, `header` NULL or NUL-terminated
+        // (this function's contract).
+        let (c, header) = unsafe { (handle(config, "config")?, header_arg(header)) };
+        let tokens = header
+            .map(|h| c.config.token_candidates_from_cookie_header(&h))
+            .unwrap_or_default();
+        let json = serde_json::to_string(&tokens)
+            .map_err(|e| Failure::invalid(format!("token_candidates: {e}")))?;
+        *out = c_string(&json, "candidates")?;
         Ok(())
     })
 }
 
 /// Writes the token of an `Authorization: Bearer TOKEN` header value to
 /// `*out` (free it with `coatcheck_string_free`), or NULL for another
-/// scheme or a malformed value. Not finding a token is `COATCHECK_OK`.
+/// scheme or a malformed value. Not finding a token is `COATCHECK_OK`; so
+/// is a NULL `header` (no `Authorization` header).
 ///
 /// # Safety
 /// `header` is NULL or a NUL-terminated string; `out` is NULL or writable.
@@ -649,8 +723,11 @@ pub unsafe extern "C" fn coatcheck_http_token_from_authorization(
         // SAFETY: `out` is NULL or writable (this function's contract).
         let out = unsafe { out_ptr(out, "out", std::ptr::null_mut()) }?;
         // SAFETY: `header` is NULL or NUL-terminated (this function's contract).
-        let header = unsafe { str_arg(header, "header") }?;
-        *out = opt_c_string(token_from_authorization(header), "token")?;
+        let header = unsafe { header_arg(header) };
+        *out = opt_c_string(
+            header.as_deref().and_then(token_from_authorization),
+            "token",
+        )?;
         Ok(())
     })
 }

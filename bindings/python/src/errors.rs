@@ -17,7 +17,7 @@ use crate::convert;
 /// One class per error kind, in the order of [`class_name`].
 static CLASSES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
 
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 12] = [
     "SessionNotFound",
     "SessionExpired",
     "SessionRevoked",
@@ -29,6 +29,7 @@ const NAMES: [&str; 11] = [
     "StoreCorrupt",
     "StoreIOError",
     "StorageError",
+    "AccessTokenExpired",
 ];
 
 fn class_index(kind: ErrorKind) -> usize {
@@ -43,6 +44,7 @@ fn class_index(kind: ErrorKind) -> usize {
         ErrorKind::Locked => 7,
         ErrorKind::Corrupt => 8,
         ErrorKind::Io => 9,
+        ErrorKind::AccessExpired => 11,
         // Storage, and any kind added to the core later.
         _ => 10,
     }

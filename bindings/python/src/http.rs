@@ -145,10 +145,15 @@ impl PyCookieConfig {
         self.inner.csrf_cookie(csrf_token)
     }
 
-    /// The session token in a Cookie header, or None (absent, malformed, duplicated, wrongly
-    /// signed).
+    /// The session token in a Cookie header (the first candidate), or None (absent,
+    /// malformed, wrongly signed).
     fn token_from_cookie_header(&self, header: &str) -> Option<String> {
         self.inner.token_from_cookie_header(header)
+    }
+
+    /// Every session token in a Cookie header, in the browser's order, without repeats.
+    fn token_candidates_from_cookie_header(&self, header: &str) -> Vec<String> {
+        self.inner.token_candidates_from_cookie_header(header)
     }
 
     fn __repr__(&self) -> String {

@@ -23,6 +23,7 @@ use pyo3::prelude::*;
 mod clock;
 mod convert;
 mod errors;
+mod events;
 mod http;
 mod session;
 mod store;

@@ -354,6 +354,8 @@ pub struct PyStats {
     pub cache_hits: u64,
     /// Reads that went to storage.
     pub cache_misses: u64,
+    /// Session events dropped because the hook's queue was full.
+    pub events_dropped: u64,
 }
 
 impl From<coatcheck::Stats> for PyStats {
@@ -367,6 +369,7 @@ impl From<coatcheck::Stats> for PyStats {
             sessions_swept: s.sessions_swept,
             cache_hits: s.cache_hits,
             cache_misses: s.cache_misses,
+            events_dropped: s.events_dropped,
         }
     }
 }
@@ -376,7 +379,8 @@ impl PyStats {
     fn __repr__(&self) -> String {
         format!(
             "coatcheck.Stats(sessions={}, users={}, file_bytes={}, commits={}, \
-             durable_commits={}, sessions_swept={}, cache_hits={}, cache_misses={})",
+             durable_commits={}, sessions_swept={}, cache_hits={}, cache_misses={}, \
+             events_dropped={})",
             self.sessions,
             self.users,
             self.file_bytes,
@@ -384,7 +388,8 @@ impl PyStats {
             self.durable_commits,
             self.sessions_swept,
             self.cache_hits,
-            self.cache_misses
+            self.cache_misses,
+            self.events_dropped
         )
     }
 }

@@ -68,7 +68,8 @@ fn session_id(id: &str) -> PyResult<SessionId> {
     SessionId::from_str(id).py_err()
 }
 
-/// A session store: one redb file (or memory), owned by this process.
+/// A session store: one redb file (or memory), owned by this process, or
+/// opened by several processes together with `shared=True`.
 #[pyclass(frozen, module = "coatcheck", name = "Store")]
 pub struct PyStore {
     pub(crate) store: Store,
@@ -112,7 +113,7 @@ impl PyStore {
         sweep_batch=None,
         durability=DurabilityArg(Durability::Immediate),
         cache_capacity=None,
-        max_sessions_per_user=None,
+        max_sessions_per_user=Some(coatcheck::DEFAULT_MAX_SESSIONS_PER_USER),
         max_value_bytes=None,
         token_bytes=None,
         token_prefix=None,
@@ -124,15 +125,21 @@ impl PyStore {
         refresh_grace=None,
         access_key=None,
         clock=None,
+        on_event=None,
+        bind_user_agent=false,
+        bind_ip_prefix=None,
+        retired_access_keys=Vec::new(),
+        shared=false,
     ),
     // The real defaults (in seconds), for help() and inspect.signature().
     text_signature = "(path=None, *, idle_timeout=1800, absolute_timeout=86400, \
         remember_idle_timeout=2592000, remember_absolute_timeout=7776000, \
         ttl_basis='last_access', touch_interval=None, sweep_interval=60, sweep_batch=1000, \
-        durability='immediate', cache_capacity=100000, max_sessions_per_user=None, \
+        durability='immediate', cache_capacity=100000, max_sessions_per_user=100, \
         max_value_bytes=65536, token_bytes=32, token_prefix='', token_timestamp=False, \
         regenerate_on_login=True, destroy_when_empty=False, access_ttl=900, \
-        refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None)"
+        refresh_ttl=2592000, refresh_grace=10, access_key=None, clock=None, on_event=None, \
+        bind_user_agent=False, bind_ip_prefix=None, retired_access_keys=[], shared=False)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -160,6 +167,11 @@ impl PyStore {
         refresh_grace: Option<&Bound<'_, PyAny>>,
         access_key: Option<Vec<u8>>,
         clock: Option<PyRef<'_, PyManualClock>>,
+        on_event: Option<Py<PyAny>>,
+        bind_user_agent: bool,
+        bind_ip_prefix: Option<(u8, u8)>,
+        retired_access_keys: Vec<Vec<u8>>,
+        shared: bool,
     ) -> PyResult<PyStore> {
         let mut c = Config::default();
         if let Some(d) = opt_duration(idle_timeout, "idle_timeout")? {
@@ -211,8 +223,18 @@ impl PyStore {
             c.refresh_grace = d;
         }
         c.access_key = access_key;
+        c.retired_access_keys = retired_access_keys;
+        c.shared = shared;
         if let Some(clock) = clock {
             c = c.clock(clock.inner.clone());
+        }
+        c.binding = coatcheck::Binding {
+            user_agent: bind_user_agent,
+            ipv4_prefix: bind_ip_prefix.map(|(v4, _)| v4),
+            ipv6_prefix: bind_ip_prefix.map(|(_, v6)| v6),
+        };
+        if let Some(hook) = on_event {
+            c = c.on_event(move |event| crate::events::deliver(&hook, event));
         }
         let shown = path.as_ref().map(|p| p.display().to_string());
         let store = py
@@ -280,6 +302,27 @@ impl PyStore {
     fn get(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<PySession> {
         let store = &self.store;
         py.detach(|| store.get(&token)).py_err().map(PySession::new)
+    }
+
+    /// `get` for a request from the client at `ip` with `user_agent`: with binding, a client
+    /// that does not match the session's ends it (SessionRevoked, "binding_mismatch").
+    #[pyo3(signature = (token, *, ip=None, user_agent=None))]
+    fn get_from(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> PyResult<PySession> {
+        let store = &self.store;
+        let client = coatcheck::Meta {
+            ip,
+            user_agent,
+            label: None,
+        };
+        py.detach(|| store.get_from(&token, &client))
+            .py_err()
+            .map(PySession::new)
     }
 
     /// The session of `token`, without marking it used.
@@ -590,6 +633,33 @@ impl PyStore {
         let id = session_id(id)?;
         let store = &self.store;
         py.detach(|| store.destroy_id(&id)).py_err()
+    }
+
+    /// Ends the session with this id only if it belongs to `user` ("your devices" pages).
+    fn destroy_user_session(&self, py: Python<'_>, user: PyBackedStr, id: &str) -> PyResult<bool> {
+        let id = session_id(id)?;
+        let store = &self.store;
+        py.detach(|| store.destroy_user_session(&user, &id))
+            .py_err()
+    }
+
+    /// After a password change: ends the user's other sessions and this one's pairs, and gives
+    /// this session a new token.
+    fn revoke_others_and_regenerate(
+        &self,
+        py: Python<'_>,
+        token: PyBackedStr,
+    ) -> PyResult<PySession> {
+        let store = &self.store;
+        py.detach(|| store.revoke_others_and_regenerate(&token))
+            .py_err()
+            .map(PySession::new)
+    }
+
+    /// Ends every token pair of the session of `token`; whether one was live.
+    fn revoke_pairs(&self, py: Python<'_>, token: PyBackedStr) -> PyResult<bool> {
+        let store = &self.store;
+        py.detach(|| store.revoke_pairs(&token)).py_err()
     }
 
     /// The session with this id (admin), without marking it used.

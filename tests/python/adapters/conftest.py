@@ -94,3 +94,31 @@ def django_store(django_ready: None) -> Iterator[coatcheck.Store]:
     coatcheck.django.close_store()
     yield coatcheck.django.get_store()
     coatcheck.django.close_store()
+
+
+def open_in_another_process(path: Path) -> str:
+    """Opens ``path`` with ``coatcheck.Store(path, shared=True)`` in a new
+    Python process (never a fork of this one) while this one keeps its
+    store: ``"ok"``, or the error's kind (``"locked"``…)."""
+    import subprocess
+    import sys
+
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, coatcheck\n"
+            "try:\n"
+            "    coatcheck.Store(sys.argv[1], shared=True, sweep_interval=None).close()\n"
+            "except coatcheck.CoatcheckError as e:\n"
+            "    print(e.kind)\n"
+            "else:\n"
+            "    print('ok')\n",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.returncode == 0, child.stderr
+    return child.stdout.strip()

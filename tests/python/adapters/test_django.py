@@ -469,3 +469,45 @@ def test_the_async_api_works_too() -> None:
 
 def _ignore(_: object) -> None:
     pass
+
+
+def test_a_busy_session_still_ends_at_the_absolute_timeout(
+    django_store: coatcheck.Store, clock: coatcheck.ManualClock
+) -> None:
+    c = client()
+    c.get("/write", {"a": "0"})
+    for day in range(1, 5):  # saved every 7 days: Django's age never runs out
+        clock.advance(7 * 86400)
+        c.get("/write", {"a": str(day)})
+    clock.advance(2 * 86400)  # 30 days after creation
+    assert c.get("/read").json() == {}
+
+
+def test_coatcheck_absolute_timeout_sets_the_hard_limit(
+    django_ready: None, clock: coatcheck.ManualClock
+) -> None:
+    from django.test import override_settings
+
+    import coatcheck.django
+
+    with override_settings(COATCHECK_ABSOLUTE_TIMEOUT=3 * 86400, SESSION_COOKIE_AGE=86400):
+        c = client()
+        c.get("/write", {"a": "0"})
+        for half_day in range(1, 6):  # saved every 12 hours of a 24-hour age
+            clock.advance(43200)
+            c.get("/write", {"a": str(half_day)})
+        clock.advance(43300)  # 3 days and 100 s after creation
+        assert c.get("/read").json() == {}
+    coatcheck.django.close_store()
+
+
+def test_a_tossed_cookie_does_not_lock_the_user_out(django_store: coatcheck.Store) -> None:
+    c = client()
+    c.get("/write", {"a": "1"})
+    live = token_of(c)
+    stale = django_store.create().token
+    assert stale is not None
+    django_store.destroy(stale)
+    # A sibling subdomain planted `sessionid=stale; Domain=…`: either order.
+    for header in [f"{COOKIE}={stale}; {COOKIE}={live}", f"{COOKIE}={live}; {COOKIE}={stale}"]:
+        assert client().get("/read", HTTP_COOKIE=header).json() == {"a": "1"}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Iterator, Optional
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 from flask import Flask, Response, jsonify, request, session
@@ -292,3 +293,57 @@ def test_a_session_logged_out_meanwhile_is_not_brought_back(
     assert r.status_code == 200
     assert cookie(c) is None
     assert store.count() == 0
+
+
+def test_a_tossed_cookie_does_not_lock_the_user_out(app: Flask, store: coatcheck.Store) -> None:
+    c = app.test_client()
+    c.get("/write?a=1")
+    live = cookie(c)
+    stale = store.create().token
+    assert live is not None and stale is not None
+    store.destroy(stale)
+    # A sibling subdomain planted `session=stale; Domain=…`: either order.
+    browser = app.test_client(use_cookies=False)
+    for header in [f"session={stale}; session={live}", f"session={live}; session={stale}"]:
+        assert browser.get("/read", headers={"Cookie": header}).json == {"a": "1"}
+
+
+def test_a_busy_session_still_ends_at_the_absolute_timeout(
+    app: Flask, clock: coatcheck.ManualClock
+) -> None:
+    c = app.test_client()
+    c.get("/write?a=1")
+    for _ in range(4):  # used every 6 days of a 7-day lifetime
+        clock.advance(6 * 86400)
+        assert c.get("/read").json == {"a": "1"}
+    clock.advance(6 * 86400)  # 30 days after creation
+    assert c.get("/read").json == {}
+
+
+def test_coatcheck_absolute_timeout_sets_the_hard_limit(
+    app: Flask, clock: coatcheck.ManualClock
+) -> None:
+    app.config["COATCHECK_ABSOLUTE_TIMEOUT"] = timedelta(days=10)
+    c = app.test_client()
+    c.get("/write?a=1")
+    clock.advance(6 * 86400)
+    assert c.get("/read").json == {"a": "1"}
+    clock.advance(4 * 86400)
+    assert c.get("/read").json == {}
+
+def test_a_store_that_cannot_open_is_reported_once_and_never_as_an_assertion(
+    app: Flask, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["COATCHECK_PATH"] = str(tmp_path)  # a directory: opening fails
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500, logged
+    for path, cookie in [("/read", "x" * 43), ("/write?k=v", None)]:
+        caplog.clear()
+        c = app.test_client()
+        if cookie is not None:  # open_session reads the store
+            c.set_cookie("session", cookie)
+        assert c.get(path).status_code == 500
+        reported = [record for record in caplog.records if record.exc_info]
+        assert len(reported) == 1, [record.getMessage() for record in reported]
+        exc_info = reported[0].exc_info
+        assert exc_info is not None and isinstance(exc_info[1], coatcheck.StoreIOError)
+        assert "AssertionError" not in caplog.text

@@ -4,13 +4,20 @@ FastAPI app (the dependency for the user's sessions)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import anyio
 import pytest
 from fastapi import Depends, FastAPI, Request, Response
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 import coatcheck
@@ -215,3 +222,122 @@ def test_two_overlapping_requests_changing_different_keys_both_keep_their_change
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(one, ["left", "right"])) == [200, 200]
     assert store.peek(t).data == {"base": "1", "left": "done", "right": "done"}
+
+
+def test_a_tossed_cookie_does_not_lock_the_user_out(store: coatcheck.Store) -> None:
+    with TestClient(make_app(store)) as c:
+        c.get("/write", params={"a": "1"})
+        live = token(c)
+    stale = store.create().token
+    assert live is not None and stale is not None
+    store.destroy(stale)
+    # A sibling subdomain planted `session=stale; Domain=…`: either order.
+    for header in [f"session={stale}; session={live}", f"session={live}; session={stale}"]:
+        with TestClient(make_app(store)) as fresh:
+            assert fresh.get("/read", headers={"Cookie": header}).json() == {"a": "1"}
+
+
+def test_a_busy_session_still_ends_at_the_absolute_timeout(clock: coatcheck.ManualClock) -> None:
+    for setting, limit_days in [(None, 30), (timedelta(days=3), 3)]:
+        app = FastAPI()
+        app.add_middleware(
+            ccs.SessionMiddleware,
+            store=None,
+            store_options={"clock": clock, "sweep_interval": None},
+            max_age=2 * 86400,
+            absolute_timeout=setting,
+        )
+
+        @app.get("/write")
+        async def write(request: Request) -> Dict[str, Any]:
+            request.session.update(request.query_params)
+            return dict(request.session)
+
+        with TestClient(app) as c:
+            c.get("/write", params={"a": "0"})
+            for day in range(1, limit_days):  # saved every day: max_age never runs out
+                clock.advance(86400)
+                assert c.get("/write", params={"a": str(day)}).json() == {"a": str(day)}
+            clock.advance(86400)
+            assert c.get("/write").json() == {}, setting
+def plain_app() -> Starlette:
+    """A Starlette app with one route that never touches the session and
+    one that does, to wrap in a SessionMiddleware built by the test."""
+
+    async def noop(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("nothing")
+
+    async def write(request: Request) -> JSONResponse:
+        request.session.update(request.query_params)
+        return JSONResponse(dict(request.session))
+
+    return Starlette(routes=[Route("/noop", noop), Route("/write", write)])
+
+
+@pytest.mark.parametrize(
+    "options, complaint",
+    [
+        ({"max_age": -1}, "max_age"),
+        ({"max_age": 0}, "max_age"),
+        ({"max_age": "3600"}, "max_age"),
+        ({"same_site": "sometimes"}, "same_site"),
+        ({"session_cookie": "my session"}, "session_cookie"),
+        ({"session_cookie": ""}, "session_cookie"),
+        ({"path": "app"}, "path"),
+        ({"path": "/a;b"}, "path"),
+        ({"domain": "example.com; secure"}, "domain"),
+        ({"store_options": {"idle_timout": 60}}, "idle_timout"),
+        ({"store": 42}, "store"),
+    ],
+)
+def test_bad_options_are_refused_at_construction(
+    tmp_path: Path, options: Dict[str, Any], complaint: str
+) -> None:
+    path = tmp_path / "sessions.redb"
+    options.setdefault("store", path)
+    with pytest.raises((ValueError, TypeError), match=complaint):
+        ccs.SessionMiddleware(plain_app(), **options)
+    assert not path.exists()  # nothing opened, nothing created
+
+
+def test_max_age_none_is_a_browser_session_cookie_whose_session_lives(
+    store: coatcheck.Store, clock: coatcheck.ManualClock
+) -> None:
+    with TestClient(make_app(store, max_age=None)) as c:
+        header = c.get("/write", params={"a": "1"}).headers["set-cookie"]
+        assert "Max-Age" not in header and "expires" not in header
+        clock.advance(24 * 3600)
+        assert c.get("/read").json() == {"a": "1"}
+
+
+def test_a_route_that_never_touches_the_session_never_opens_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.redb"
+    middleware = ccs.SessionMiddleware(plain_app(), store=path, store_options={"sweep_interval": None})
+    try:
+        with TestClient(middleware, cookies={"session": "x" * 43}) as c:
+            assert c.get("/noop").text == "nothing"
+            assert not path.exists()
+            c.get("/write", params={"k": "v"})
+            first = middleware.store
+            c.get("/write", params={"k": "w"})
+            assert middleware.store is first  # once per process, not per request
+    finally:
+        middleware.close()
+
+
+
+def test_importing_the_adapter_needs_no_itsdangerous() -> None:
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "sys.modules['itsdangerous'] = None  # as if not installed\n"
+            "import coatcheck.starlette\n"
+            "print('imported')\n",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.stdout.strip() == "imported", child.stderr

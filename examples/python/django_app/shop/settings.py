@@ -26,6 +26,8 @@ USE_TZ = True
 
 # The one line that matters: sessions in coatcheck, in BASE_DIR / "sessions.redb".
 SESSION_ENGINE = "coatcheck.django"
-# Optional: keywords for coatcheck.Store (here: a session file durable
-# within 100 ms instead of on every save).
-COATCHECK_OPTIONS = {"durability": 0.1}
+# The file is opened in shared mode, so that `manage.py runserver`,
+# `gunicorn -w 4 shop.wsgi` and `manage.py clearsessions` can all use it.
+# Optional: keywords for coatcheck.Store, e.g. for one process only (exclusive;
+# a periodic durability such as {"durability": 0.1} needs it):
+# COATCHECK_OPTIONS = {"shared": False}

@@ -1,0 +1,1 @@
+"""learn-sessions: a small account service on coatcheck (see README.md)."""

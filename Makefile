@@ -2,7 +2,8 @@
 #
 #   make demo   runs examples/quickstart.rs against ./coatcheck-demo.redb
 #   make test   runs every test: Rust (unit, integration, doc), lint, and
-#               each face's suite (C, Python) from bindings/*/test.mk
+#               each face's suite (C, Python) from bindings/*/test.mk, and
+#               each fuzz target briefly (fuzz/fuzz.mk)
 #
 CARGO ?= cargo
 
@@ -12,6 +13,8 @@ FACE_TESTS :=
 -include $(sort $(wildcard bindings/*/*.mk))
 # The learn-sessions app (examples/learn_sessions): its demos and test-app.
 -include examples/learn_sessions/app.mk
+# Fuzzing (fuzz-smoke is part of `make test`) and the long fault runs.
+-include fuzz/fuzz.mk
 
 .PHONY: demo test test-rust lint fmt bench bench-shared clean
 

@@ -309,6 +309,35 @@ coatcheck_status coatcheck_store_get_from(const struct coatcheck_store *store,
                                           struct coatcheck_session **out);
 
 /**
+ * Walks every record and index of the store, changing nothing, and writes
+ * a JSON report to `*out`: `{"sessions", "ended", "refresh_tokens",
+ * "damaged_records", "problems": [sentences]}`; the file is sound when
+ * `problems` is empty. Problems name session ids, never tokens. Free the
+ * report with `coatcheck_string_free`.
+ *
+ * # Safety
+ * `store` is NULL or a live store handle; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_store_check_json(const struct coatcheck_store *store, char **out);
+
+/**
+ * Repairs the store file at `path`, which no process may have open: if
+ * the file opens and is sound, nothing changes; otherwise every intact
+ * session is salvaged into a new file that takes its place, and the
+ * original is kept beside it as `<path>.damaged-<unix ms>`. Writes a JSON
+ * report to `*out`: `{"was_sound", "salvaged", "skipped",
+ * "damaged_copy"}`. Refresh tokens are not salvaged. See the README's
+ * "Damaged files" section for the whole procedure.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `options` is NULL or a live
+ * options handle; `out` is NULL or writable.
+ */
+coatcheck_status coatcheck_store_repair(const char *path,
+                                        const struct coatcheck_options *options,
+                                        char **out);
+
+/**
  * The message of the last call on this thread that failed, such as
  * `"get: the session expired at 2026-11-29T11:42:05.123Z"`; `""` if none
  * has failed. Messages name the operation and the reason, never a token.

@@ -541,6 +541,16 @@ class Store {
         detail::check(coatcheck_store_open_in_memory(options ? options->raw() : nullptr, &raw));
         return Store(raw);
     }
+    /// Repairs the store file at `path` (no process may have it open) and
+    /// returns the JSON report (see coatcheck_store_repair): nothing changes
+    /// if it is sound; otherwise intact sessions are salvaged into a new file
+    /// and the damaged one is kept beside it.
+    static std::string repair(const std::string &path, const Options *options = nullptr) {
+        char *out = nullptr;
+        detail::check(
+            coatcheck_store_repair(path.c_str(), options ? options->raw() : nullptr, &out));
+        return detail::take(out);
+    }
 
     Store(Store &&other) noexcept : store_(std::exchange(other.store_, nullptr)) {}
     Store &operator=(Store &&other) noexcept {
@@ -656,6 +666,13 @@ class Store {
     std::string stats_json() {
         char *out = nullptr;
         detail::check(coatcheck_store_stats_json(store_, &out));
+        return detail::take(out);
+    }
+    /// Walks every record and index, changing nothing; the JSON report of
+    /// coatcheck_store_check_json (sound when "problems" is empty).
+    std::string check_json() {
+        char *out = nullptr;
+        detail::check(coatcheck_store_check_json(store_, &out));
         return detail::take(out);
     }
     /// Gives the session a lifetime of its own, counted from its creation.

@@ -7,7 +7,7 @@
 //! shard since the reader started (`epoch`), so a slow reader can never put
 //! back a record older than one a writer already committed.
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 use crate::record::Record;
 use crate::token::{IdMap, SessionId};

@@ -415,9 +415,19 @@ impl From<redb::StorageError> for Error {
         match err {
             redb::StorageError::Corrupted(message) => Error::corrupt(message),
             redb::StorageError::Io(source) => Error::io("storage I/O failed", source),
+            redb::StorageError::PreviousIo => previous_io(),
             other => Error::storage(format!("storage engine error: {other}")),
         }
     }
+}
+
+/// redb's latch after a failed write (a full disk): still an I/O failure
+/// for the caller, and the store reopens the file before its next write.
+fn previous_io() -> Error {
+    Error::io(
+        "storage I/O failed",
+        std::io::Error::other("an earlier write to the file failed (is the disk full?)"),
+    )
 }
 
 macro_rules! storage_error_from {
@@ -427,6 +437,7 @@ macro_rules! storage_error_from {
                 match err.into() {
                     redb::Error::Corrupted(message) => Error::corrupt(message),
                     redb::Error::Io(source) => Error::io("storage I/O failed", source),
+                    redb::Error::PreviousIo => previous_io(),
                     other => Error::storage(format!("storage engine error: {other}")),
                 }
             }

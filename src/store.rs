@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 use crate::clock::Timestamp;
 use crate::codec;
@@ -150,7 +150,9 @@ impl Store {
     ///
     /// Fails with `InvalidArgument` naming the field if `config` is out of
     /// range, `Locked` if another `Store` has the file open, `Corrupt` if the
-    /// file is not a coatcheck store or is from a newer version.
+    /// file is not a coatcheck store (text, random bytes, another program's
+    /// redb file), is damaged, or is from a newer version. An empty file
+    /// (zero bytes, as `touch` leaves it) is taken for a new store.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Store> {
         let path = path.as_ref();
         (|| {

@@ -8,11 +8,13 @@
 //! session it checks the last access kept in memory: a session used within
 //! its idle timeout is never swept, it is re-indexed with its true expiry.
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use crate::sync::{Condvar, Mutex};
 
 use crate::error::Result;
 use crate::record::{LiveRecord, Record};
@@ -54,6 +56,16 @@ pub(crate) fn sweep_batch(inner: &Inner, view: &mut dyn WriteView) -> Result<(us
     Ok((removed, more))
 }
 
+/// Numbers the housekeepers of this process (0: none).
+static NEXT_KEEPER: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The number of the housekeeper whose thread this is (0: none). A plain
+    /// `Cell`, not `thread::current()`: that handle is allocated on first use
+    /// and kept for the life of a C caller's thread, which valgrind reports.
+    static KEEPER_OF_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
+}
+
 struct Signal {
     stop: Mutex<bool>,
     wake: Condvar,
@@ -63,6 +75,7 @@ struct Signal {
 /// flushes non-durable commits every flush interval. It holds only a weak
 /// reference, so dropping the last `Store` stops it.
 pub(crate) struct Housekeeper {
+    number: u64,
     signal: Arc<Signal>,
     thread: Option<JoinHandle<()>>,
 }
@@ -78,11 +91,19 @@ impl Housekeeper {
             wake: Condvar::new(),
         });
         let theirs = signal.clone();
+        let number = NEXT_KEEPER.fetch_add(1, Ordering::Relaxed);
         let thread = std::thread::Builder::new()
             .name("coatcheck-sweeper".into())
-            .spawn(move || run(inner, theirs, sweep_every, flush_every))
+            .spawn(move || {
+                KEEPER_OF_THIS_THREAD.with(|keeper| keeper.set(number));
+                run(inner, theirs, sweep_every, flush_every)
+            })
             .ok();
-        Housekeeper { signal, thread }
+        Housekeeper {
+            number,
+            signal,
+            thread,
+        }
     }
 
     /// Stops the thread and waits for it (unless called from it).
@@ -90,7 +111,7 @@ impl Housekeeper {
         *self.signal.stop.lock() = true;
         self.signal.wake.notify_all();
         if let Some(thread) = self.thread.take() {
-            if thread.thread().id() != std::thread::current().id() {
+            if KEEPER_OF_THIS_THREAD.with(Cell::get) != self.number {
                 let _ = thread.join();
             }
         }
@@ -115,7 +136,7 @@ fn run(
         {
             let mut stop = signal.stop.lock();
             while !*stop && Instant::now() < deadline {
-                signal.wake.wait_until(&mut stop, deadline);
+                stop = signal.wake.wait_until(stop, deadline);
             }
             if *stop {
                 return;

@@ -9,7 +9,7 @@
 //! noted here is lost, and a session may expire up to one touch interval
 //! early, never late.
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 use crate::clock::Timestamp;
 use crate::token::{IdMap, SessionId};

@@ -32,6 +32,10 @@ pub(crate) fn live_sessions(
             continue;
         };
         if let Record::Live(session) = &record {
+            if session.user.as_deref() != Some(user) {
+                // A damaged index entry: never hand out another user's session.
+                continue;
+            }
             let (last_access, expires_at) = inner.effective(&id, session);
             if expires_at > now {
                 live.push(LiveEntry {

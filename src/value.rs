@@ -297,3 +297,28 @@ mod tests {
         assert!(Value::Float(1.0).validate("x").is_ok());
     }
 }
+
+#[cfg(test)]
+mod json_round_trip {
+    use super::Value;
+
+    #[test]
+    fn a_number_past_i64_prints_as_json_that_reads_back_the_same() {
+        // Found by the c_json fuzz target: a literal just below i64::MIN
+        // becomes a float, which must print and read back unchanged.
+        for text in [
+            "-9223372036869659036",
+            "18446744073709551616123",
+            "1e308",
+            "-0.1",
+        ] {
+            let value = Value::from_json_str(text).unwrap();
+            let printed = value.to_json().to_string();
+            assert_eq!(
+                Value::from_json_str(&printed).unwrap(),
+                value,
+                "{text} → {printed}"
+            );
+        }
+    }
+}

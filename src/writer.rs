@@ -12,35 +12,69 @@
 //! hand-off. Jobs run one after another inside the transaction, which makes
 //! the order of the batch the order of the operations (linearizability).
 
-use std::collections::HashMap;
-use std::thread::{self, Thread};
-
-use parking_lot::{Mutex, MutexGuard};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::sync::{Condvar, Mutex};
 
 /// The largest number of jobs one transaction takes.
 const MAX_BATCH: usize = 1024;
 
+/// What a queued caller is waiting for.
+enum Turn {
+    /// Its job has not run yet.
+    Waiting,
+    /// Its job ran: here is the result.
+    Done(Result<()>),
+    /// The previous leader handed it the lead.
+    Lead,
+}
+
+/// Where one caller waits: its own lock and condition variable, so that the
+/// leader wakes exactly the callers whose jobs ran. (No `thread::park`:
+/// it needs `thread::current()`, whose handle the standard library keeps
+/// for the life of a C caller's thread, which valgrind reports as a leak.)
+struct Waiter {
+    turn: Mutex<Turn>,
+    wake: Condvar,
+}
+
+impl Waiter {
+    fn tell(&self, turn: Turn) {
+        *self.turn.lock() = turn;
+        self.wake.notify_one();
+    }
+
+    /// Waits until the caller's job ran or it is handed the lead.
+    fn wait(&self) -> Turn {
+        let mut turn = self.turn.lock();
+        loop {
+            match std::mem::replace(&mut *turn, Turn::Waiting) {
+                Turn::Waiting => turn = self.wake.wait(turn),
+                other => return other,
+            }
+        }
+    }
+}
+
 struct Queued<J> {
-    ticket: u64,
     job: J,
-    /// The caller waiting for this job, woken when it has run.
-    waiter: Thread,
+    waiter: Arc<Waiter>,
 }
 
 struct State<J> {
     queue: Vec<Queued<J>>,
+    /// A caller is leading (or has been handed the lead): newcomers queue.
     leader: bool,
-    next_ticket: u64,
-    done: HashMap<u64, Result<()>>,
 }
 
 /// The queue and the leader flag of one store's write path.
 ///
-/// Waiters park, and the leader wakes exactly the callers whose jobs ran
-/// (plus the next leader), not every waiter: with 64 writers on two cores,
-/// waking everyone on every commit would cost more than the commit.
+/// Waiters sleep on their own condition variable, and the leader wakes
+/// exactly the callers whose jobs ran (plus the next leader), not every
+/// waiter: with 64 writers on two cores, waking everyone on every commit
+/// would cost more than the commit.
 pub(crate) struct GroupCommit<J> {
     state: Mutex<State<J>>,
 }
@@ -51,8 +85,6 @@ impl<J> GroupCommit<J> {
             state: Mutex::new(State {
                 queue: Vec::new(),
                 leader: false,
-                next_ticket: 0,
-                done: HashMap::new(),
             }),
         }
     }
@@ -65,66 +97,71 @@ impl<J> GroupCommit<J> {
         job: J,
         mut run: impl FnMut(Vec<J>) -> Vec<Result<()>>,
     ) -> Result<()> {
-        let mut state = self.state.lock();
-        let ticket = state.next_ticket;
-        state.next_ticket = state.next_ticket.wrapping_add(1);
-        state.queue.push(Queued {
-            ticket,
-            job,
-            waiter: thread::current(),
+        let me = Arc::new(Waiter {
+            turn: Mutex::new(Turn::Waiting),
+            wake: Condvar::new(),
         });
-        loop {
-            if let Some(result) = state.done.remove(&ticket) {
-                return result;
+        {
+            let mut state = self.state.lock();
+            state.queue.push(Queued {
+                job,
+                waiter: me.clone(),
+            });
+            let lead_now = !state.leader;
+            state.leader = true;
+            drop(state);
+            if !lead_now {
+                match me.wait() {
+                    Turn::Done(result) => return result,
+                    Turn::Lead | Turn::Waiting => {}
+                }
             }
-            if !state.leader {
-                break;
-            }
-            MutexGuard::unlocked(&mut state, thread::park);
         }
         // Lead until our own job has run: it is still queued, since no
         // batch that completed held it.
-        state.leader = true;
         loop {
-            let take = state.queue.len().min(MAX_BATCH);
-            let batch: Vec<Queued<J>> = state.queue.drain(..take).collect();
-            drop(state);
-
+            let batch: Vec<Queued<J>> = {
+                let mut state = self.state.lock();
+                let take = state.queue.len().min(MAX_BATCH);
+                state.queue.drain(..take).collect()
+            };
             let mut waiters = Vec::with_capacity(batch.len());
-            let mut tickets = Vec::with_capacity(batch.len());
             let mut jobs = Vec::with_capacity(batch.len());
             for queued in batch {
-                tickets.push(queued.ticket);
                 jobs.push(queued.job);
                 waiters.push(queued.waiter);
             }
-            let mut results = run(jobs).into_iter();
-
-            state = self.state.lock();
-            for t in tickets {
+            let n = jobs.len();
+            // A panicking batch must not leave the lead taken and every
+            // queued caller waiting forever.
+            let mut results = catch_unwind(AssertUnwindSafe(|| run(jobs)))
+                .unwrap_or_else(|_| {
+                    (0..n)
+                        .map(|_| Err(Error::storage("internal error: a write batch panicked")))
+                        .collect()
+                })
+                .into_iter();
+            let mut mine = None;
+            for waiter in waiters {
                 let result = results.next().unwrap_or_else(|| {
                     Err(Error::storage(
                         "internal error: a batch returned fewer results than jobs",
                     ))
                 });
-                state.done.insert(t, result);
+                if Arc::ptr_eq(&waiter, &me) {
+                    mine = Some(result);
+                } else {
+                    waiter.tell(Turn::Done(result));
+                }
             }
-            if let Some(result) = state.done.remove(&ticket) {
-                state.leader = false;
+            if let Some(result) = mine {
                 // Hand the lead to the first caller still queued, if any.
-                let next = state.queue.first().map(|q| q.waiter.clone());
-                drop(state);
-                for waiter in waiters.iter().chain(next.as_ref()) {
-                    if waiter.id() != thread::current().id() {
-                        waiter.unpark();
-                    }
+                let mut state = self.state.lock();
+                match state.queue.first() {
+                    Some(next) => next.waiter.tell(Turn::Lead),
+                    None => state.leader = false,
                 }
                 return result;
-            }
-            // Our job was beyond this batch: wake the callers whose jobs
-            // ran, and lead the next batch.
-            for waiter in &waiters {
-                waiter.unpark();
             }
         }
     }
@@ -134,7 +171,6 @@ impl<J> GroupCommit<J> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
 
     #[test]
     fn every_job_runs_once_and_batches_form_under_concurrency() {

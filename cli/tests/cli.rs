@@ -171,3 +171,10 @@ fn bad_input_is_a_clear_error_and_creates_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits"));
     coatcheck().arg("revoke").arg(&path).assert().code(2);
 }
+#[test]
+fn a_damaged_file_is_exit_code_5() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.redb");
+    std::fs::write(&path, b"this is not a session store, just some text").unwrap();
+    coatcheck().arg("stats").arg(&path).assert().code(5);
+}

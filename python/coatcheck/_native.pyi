@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Dict, List, Literal, Optional, Tuple, TypeVar, Union
+from typing import Any, Dict, List, Literal, Optional, Tuple, TypedDict, TypeVar, Union
 
 from typing_extensions import Self, TypeAlias
 
@@ -116,6 +116,23 @@ class Lifetime:
     @property
     def absolute(self) -> timedelta:
         """The session ends this long after it was created, however busy."""
+
+class CheckReport(TypedDict):
+    """What ``Store.check()`` found."""
+
+    sessions: int
+    ended: int
+    refresh_tokens: int
+    damaged_records: int
+    problems: List[str]
+
+class RepairReport(TypedDict):
+    """What ``Store.repair(path)`` did."""
+
+    was_sound: bool
+    salvaged: int
+    skipped: int
+    damaged_copy: Optional[str]
 
 class Stats:
     """Counters and sizes of a store, from ``Store.stats()``."""
@@ -552,6 +569,15 @@ class Store:
         """Flushes, stops the sweeper and releases the file. Harmless twice."""
     def stats(self) -> Stats:
         """Counters and sizes."""
+    def check(self) -> CheckReport:
+        """Walks every record and index, changing nothing. ``problems`` lists
+        what is damaged (by session id, never token); empty when sound."""
+    @staticmethod
+    def repair(path: Union[str, os.PathLike[str]]) -> RepairReport:
+        """Repairs the store file at ``path`` (no process may have it open):
+        nothing if it is sound, else every intact session is salvaged into a
+        new file and the original is kept as ``<path>.damaged-<unix ms>``.
+        Refresh tokens are not salvaged."""
     def __enter__(self) -> Self: ...
     def __exit__(
         self,

@@ -98,4 +98,6 @@ pub(crate) trait Storage: Send + Sync {
     fn counters(&self) -> StorageCounters;
     /// Flushes and releases the file; later calls fail.
     fn close(&self) -> Result<()>;
+    /// Walks every record and index; changes nothing (`Store::check`).
+    fn check(&self) -> Result<crate::integrity::CheckReport>;
 }

@@ -24,7 +24,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 use redb::{
     Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
     TableDefinition, WriteTransaction,
@@ -35,12 +35,17 @@ use crate::cache::Cache;
 use crate::clock::Timestamp;
 use crate::codec;
 use crate::error::{Error, ErrorKind, Result};
+use crate::integrity::CheckReport;
 use crate::record::Record;
 use crate::token::SessionId;
 use crate::writer::GroupCommit;
 
 /// The file format this build writes; a file with a larger one is refused.
-pub(crate) const FILE_FORMAT: u64 = 1;
+/// Format 2: session records carry a checksum and their id (see `codec`).
+/// A format-1 file opens as it is (its records are still read) and is
+/// marked format 2 at once, so that an older build refuses it clearly
+/// rather than meeting records it cannot read.
+pub(crate) const FILE_FORMAT: u64 = 2;
 const FORMAT_KEY: &str = "coatcheck.format";
 
 type IdKey = &'static [u8; 32];
@@ -67,6 +72,9 @@ pub(crate) struct RedbStorage {
     commits: AtomicU64,
     durable_commits: AtomicU64,
     owner_pid: u32,
+    /// A write failed on I/O or redb panicked: reopen the file before the
+    /// next call (see `heal`).
+    needs_reopen: AtomicBool,
     /// Shared mode: other processes write the file too, so nothing read may
     /// be kept across transactions, and every commit is durable (redb's
     /// multi-writer mode has no other kind).
@@ -78,18 +86,12 @@ impl RedbStorage {
     /// or with `shared`, opened together with the other processes of this
     /// machine that open it shared.
     pub(crate) fn open(path: &Path, cache_capacity: usize, shared: bool) -> Result<RedbStorage> {
-        let mode = if shared {
-            redb::ConcurrencyMode::MultiWriter
-        } else {
-            redb::ConcurrencyMode::ExclusiveWriter
-        };
-        let db = redb::Builder::new()
-            .set_concurrency_mode(mode)
-            .create(path)
-            .map_err(|e| open_error(e, path))?;
         // A per-process cache cannot see other processes' commits.
         let cache_capacity = if shared { 0 } else { cache_capacity };
-        Self::init(db, Some(path.to_path_buf()), cache_capacity, shared)
+        guard("opening the file", || {
+            let db = create_database(path, shared)?;
+            Self::init(db, Some(path.to_path_buf()), cache_capacity, shared)
+        })
     }
 
     /// A store that lives in memory only.
@@ -132,6 +134,9 @@ impl RedbStorage {
                              understands ({FILE_FORMAT}); upgrade coatcheck to open it"
                         )));
                     }
+                    if found < FILE_FORMAT {
+                        meta.insert(FORMAT_KEY, FILE_FORMAT.to_be_bytes().as_slice())?;
+                    }
                 }
             }
         }
@@ -152,6 +157,7 @@ impl RedbStorage {
             commits: AtomicU64::new(0),
             durable_commits: AtomicU64::new(0),
             owner_pid: std::process::id(),
+            needs_reopen: AtomicBool::new(false),
             shared,
         })
     }
@@ -166,15 +172,31 @@ impl RedbStorage {
         if !crate::fork::is_owner(self.owner_pid) {
             return Err(crate::fork::inherited(self.owner_pid));
         }
-        guard.as_ref().ok_or_else(Self::closed)
+        match guard.as_ref() {
+            Some(db) => Ok(db),
+            None if self.needs_reopen.load(Ordering::Acquire) => Err(Error::storage(
+                "the store file could not be reopened after an earlier failure; \
+                 the next call tries again",
+            )),
+            None => Err(Self::closed()),
+        }
     }
 
     /// Runs one batch of jobs in one transaction; one result per job.
     fn run_batch(&self, jobs: Vec<(Job, bool)>) -> Vec<Result<()>> {
         let n = jobs.len();
-        match self.try_run_batch(jobs) {
+        let outcome = self
+            .heal()
+            .and_then(|()| self.guarded("writing", || self.try_run_batch(jobs)));
+        match outcome {
             Ok(results) => results,
             Err(err) => {
+                if err.kind() == ErrorKind::Io {
+                    // redb refuses every write after a failed one ("close
+                    // and re-open"): reopen before the next write, so that
+                    // writes resume by themselves once the disk has room.
+                    self.needs_reopen.store(true, Ordering::Release);
+                }
                 // Nothing of the batch is committed; the cache may not hold
                 // anything the file does not.
                 self.cache.clear();
@@ -203,9 +225,13 @@ impl RedbStorage {
                     Ok(Err(err)) if is_logical(&err) && !view.failed => results.push(Err(err)),
                     Ok(Err(err)) => return Err(err),
                     Err(_) => {
-                        return Err(Error::storage(
-                            "internal error: a write panicked; its batch was rolled back",
-                        ))
+                        // A panic inside redb (a damaged page) or in the
+                        // job: roll the batch back and reopen the file.
+                        self.needs_reopen.store(true, Ordering::Release);
+                        return Err(Error::corrupt(
+                            "the storage engine failed while writing (a damaged page?); \
+                             the batch was rolled back",
+                        ));
                     }
                 }
             }
@@ -226,12 +252,289 @@ impl RedbStorage {
     }
 }
 
+/// Fault handling: every entry into redb runs under [`guard`], and a store
+/// whose file failed (an I/O error such as a full disk, or a panic inside
+/// redb) reopens it before its next call.
+impl RedbStorage {
+    fn read_unguarded(&self, f: &mut dyn FnMut(&dyn ReadView) -> Result<()>) -> Result<()> {
+        let guard = self.db.read();
+        let db = self.database(&guard)?;
+        let txn = db.begin_read()?;
+        let view = RedbRead {
+            meta: txn.open_table(META)?,
+            sessions: txn.open_table(SESSIONS)?,
+            live_expiry: txn.open_table(LIVE_EXPIRY)?,
+            ended_expiry: txn.open_table(ENDED_EXPIRY)?,
+            user_sessions: txn.open_table(USER_SESSIONS)?,
+            users: txn.open_table(USERS)?,
+            refresh: txn.open_table(REFRESH)?,
+        };
+        f(&view)
+    }
+
+    /// [`guard`], and a reopen before the next call if redb panicked (its
+    /// state may be half-changed).
+    fn guarded<T>(&self, what: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let result = guard(what, f);
+        if matches!(&result, Err(e) if e.kind() == ErrorKind::Corrupt && is_panic(e)) {
+            self.needs_reopen.store(true, Ordering::Release);
+        }
+        result
+    }
+
+    /// Reopens the file if an earlier call left redb unusable: redb answers
+    /// every write after a failed one with "close and re-open the
+    /// database". Same path, same process; the store's lock on the file is
+    /// released and taken again at once. A reopen that fails (the disk is
+    /// still full) is reported, and tried again by the next call.
+    fn heal(&self) -> Result<()> {
+        if !self.needs_reopen.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let Some(path) = &self.path else {
+            // Memory cannot be reopened; redb in memory has no I/O to fail.
+            self.needs_reopen.store(false, Ordering::Release);
+            return Ok(());
+        };
+        if !crate::fork::is_owner(self.owner_pid) {
+            return Err(crate::fork::inherited(self.owner_pid));
+        }
+        let mut slot = self.db.write();
+        if !self.needs_reopen.load(Ordering::Acquire) {
+            return Ok(()); // another caller reopened it meanwhile
+        }
+        if let Some(old) = slot.take() {
+            // Dropping a failed database may itself fail inside redb.
+            let _ = guard("closing the failed file", || {
+                drop(old);
+                Ok(())
+            });
+        }
+        self.cache.clear();
+        let db = guard("reopening the file", || {
+            let db = create_database(path, self.shared)?;
+            // The tables exist: the file was a store a moment ago.
+            db.begin_read()?.open_table(META)?;
+            Ok(db)
+        })?;
+        *slot = Some(db);
+        self.needs_reopen.store(false, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// `Store::check`: a walk over every table in one read transaction. Each
+/// table is read under its own guard, so one unreadable table is reported
+/// and the others are still checked.
+impl RedbStorage {
+    fn check_walk(&self) -> Result<CheckReport> {
+        let mut report = CheckReport::default();
+        let guard_db = self.db.read();
+        let db = self.database(&guard_db)?;
+        let txn = guard("checking", || Ok(db.begin_read()?))?;
+        // id → (live, sweep at, user) of every record that decoded.
+        let mut records: HashMap<SessionId, (bool, i64, Option<String>)> = HashMap::new();
+        let walked = guard("checking the sessions table", || {
+            for entry in txn.open_table(SESSIONS)?.iter()? {
+                let (key, value) = entry?;
+                let id = SessionId::from_bytes(*key.value());
+                match codec::decode_record(&id, value.value()) {
+                    Ok(record) => {
+                        if record.is_live() {
+                            report.sessions += 1;
+                        } else {
+                            report.ended += 1;
+                        }
+                        let user = record.indexed_user().map(str::to_owned);
+                        records.insert(id, (record.is_live(), record.sweep_at().as_millis(), user));
+                    }
+                    Err(err) => {
+                        report.damaged_records += 1;
+                        report.problem(format!("session {id}: {err}"));
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(err) = walked {
+            report.problem(format!(
+                "the sessions table cannot be read to the end: {err}"
+            ));
+        }
+        let mut indexed: HashMap<SessionId, u8> = HashMap::new();
+        for (name, table, live) in [
+            ("live_expiry", LIVE_EXPIRY, true),
+            ("ended_expiry", ENDED_EXPIRY, false),
+        ] {
+            let walked = guard("checking an expiry index", || {
+                for entry in txn.open_table(table)?.iter()? {
+                    let (key, _) = entry?;
+                    let (at, id) = key.value();
+                    let id = SessionId::from_bytes(*id);
+                    *indexed.entry(id).or_default() += 1;
+                    match records.get(&id) {
+                        Some((is_live, sweep_at, _)) if *is_live == live && *sweep_at == at => {}
+                        _ => report.problem(format!(
+                            "{name}: the entry for session {id} at {at} ms matches no record"
+                        )),
+                    }
+                }
+                Ok(())
+            });
+            if let Err(err) = walked {
+                report.problem(format!("the {name} index cannot be read to the end: {err}"));
+            }
+        }
+        for id in records.keys() {
+            if indexed.get(id).copied().unwrap_or(0) != 1 {
+                report.problem(format!(
+                    "session {id} is not in its expiry index exactly once"
+                ));
+            }
+        }
+        let mut per_user: HashMap<String, u64> = HashMap::new();
+        let walked = guard("checking the user index", || {
+            for entry in txn.open_table(USER_SESSIONS)?.iter()? {
+                let (key, _) = entry?;
+                let (user, id) = key.value();
+                let id = SessionId::from_bytes(*id);
+                *per_user.entry(user.to_owned()).or_default() += 1;
+                match records.get(&id) {
+                    Some((true, _, Some(owner))) if owner == user => {}
+                    _ => report.problem(format!(
+                        "user_sessions: the entry of user {user:?} for session {id} matches no \
+                         live session of that user"
+                    )),
+                }
+            }
+            let mut listed = 0;
+            for entry in txn.open_table(USERS)?.iter()? {
+                let (key, count) = entry?;
+                listed += 1;
+                let found = per_user.get(key.value()).copied().unwrap_or(0);
+                if found != count.value() {
+                    report.problem(format!(
+                        "users: user {:?} is counted with {} sessions, the index lists {found}",
+                        key.value(),
+                        count.value()
+                    ));
+                }
+            }
+            if listed != per_user.len() {
+                report.problem("users: the list of users does not match the user index");
+            }
+            Ok(())
+        });
+        if let Err(err) = walked {
+            report.problem(format!("the user index cannot be read to the end: {err}"));
+        }
+        for (id, (live, _, user)) in &records {
+            if let (true, Some(user)) = (live, user) {
+                if !per_user.contains_key(user) {
+                    report.problem(format!(
+                        "session {id} of user {user:?} is not in the user index"
+                    ));
+                }
+            }
+        }
+        let walked = guard("checking the refresh tokens", || {
+            let mut untils = HashMap::new();
+            for entry in txn.open_table(REFRESH)?.iter()? {
+                let (key, value) = entry?;
+                let (until, bytes) = value.value();
+                report.refresh_tokens += 1;
+                if let Err(err) = codec::verify(bytes, "refresh token record") {
+                    report.damaged_records += 1;
+                    report.problem(format!("{err}"));
+                }
+                untils.insert(*key.value(), until);
+            }
+            let mut expiring = 0;
+            for entry in txn.open_table(REFRESH_EXPIRY)?.iter()? {
+                let (key, _) = entry?;
+                let (until, k) = key.value();
+                expiring += 1;
+                if untils.get(k) != Some(&until) {
+                    report.problem("refresh_expiry: an entry matches no refresh token record");
+                }
+            }
+            if expiring != untils.len() {
+                report.problem("refresh_expiry: not every refresh token record is indexed once");
+            }
+            Ok(())
+        });
+        if let Err(err) = walked {
+            report.problem(format!(
+                "the refresh tokens cannot be read to the end: {err}"
+            ));
+        }
+        Ok(report)
+    }
+}
+
+/// Opens or creates the redb file at `path` (the one place that builds
+/// it): with `shared`, in redb's multi-writer mode.
+fn create_database(path: &Path, shared: bool) -> Result<Database> {
+    let mode = if shared {
+        redb::ConcurrencyMode::MultiWriter
+    } else {
+        redb::ConcurrencyMode::ExclusiveWriter
+    };
+    redb::Builder::new()
+        .set_concurrency_mode(mode)
+        .create(path)
+        .map_err(|e| open_error(e, path))
+}
+
+const PANIC_MESSAGE: &str = "the storage engine failed on damaged data while";
+
+/// Runs one entry into redb. redb can panic on a damaged page (an
+/// `unreachable!` in its B-tree code, a slice index out of range); such a
+/// panic becomes `Corrupt`, is not printed, and the caller goes on.
+fn guard<T>(what: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    quiet_panics_in_guards();
+    QUIET.with(|depth| depth.set(depth.get() + 1));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|depth| depth.set(depth.get() - 1));
+    result.unwrap_or_else(|_| {
+        Err(Error::corrupt(format!(
+            "{PANIC_MESSAGE} {what}; the file is damaged: Store::check lists what, \
+             Store::repair salvages what is intact"
+        )))
+    })
+}
+
+fn is_panic(err: &Error) -> bool {
+    err.to_string().contains(PANIC_MESSAGE)
+}
+
+thread_local! {
+    /// How many `guard`s this thread is inside (panics there are not printed).
+    static QUIET: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs, once, a panic hook that stays silent for panics inside
+/// `guard` and hands every other panic to the hook that was there before.
+fn quiet_panics_in_guards() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET.with(|depth| depth.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
 impl Drop for RedbStorage {
     fn drop(&mut self) {
         if !crate::fork::is_owner(self.owner_pid) {
             // A forked child must not even close the parent's database:
             // redb writes to the file on close. Leak the handle instead.
-            std::mem::forget(self.db.write().take());
+            // `get_mut`, not `write`: a parent's thread may have held the
+            // lock at the moment of the fork, and it is never released here.
+            std::mem::forget(self.db.get_mut().take());
         }
     }
 }
@@ -261,6 +564,19 @@ fn replicate(err: &Error) -> Error {
 fn open_error(err: DatabaseError, path: &Path) -> Error {
     match err {
         DatabaseError::DatabaseAlreadyOpen => Error::locked(path.to_path_buf()),
+        // redb reads a foreign or cut-short header as an I/O error: it is
+        // the file's content, not the disk, that is wrong.
+        DatabaseError::Storage(redb::StorageError::Io(source))
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Error::corrupt(format!(
+                "{} is not a coatcheck store or is damaged: {source}",
+                path.display()
+            ))
+        }
         DatabaseError::Storage(redb::StorageError::Io(source)) => {
             Error::io(format!("could not open {}", path.display()), source)
         }
@@ -282,31 +598,23 @@ impl Storage for RedbStorage {
             Ok(record) => return Ok(Some(record)),
             Err(epoch) => epoch,
         };
-        let guard = self.db.read();
-        let db = self.database(&guard)?;
-        let txn = db.begin_read()?;
-        let sessions = txn.open_table(SESSIONS)?;
-        let record = read_record(&sessions, id)?;
-        if let Some(record) = &record {
-            self.cache.fill(*id, record.clone(), epoch);
-        }
-        Ok(record)
+        self.heal()?;
+        self.guarded("reading a session", || {
+            let guard = self.db.read();
+            let db = self.database(&guard)?;
+            let txn = db.begin_read()?;
+            let sessions = txn.open_table(SESSIONS)?;
+            let record = read_record(&sessions, id)?;
+            if let Some(record) = &record {
+                self.cache.fill(*id, record.clone(), epoch);
+            }
+            Ok(record)
+        })
     }
 
     fn read(&self, f: &mut dyn FnMut(&dyn ReadView) -> Result<()>) -> Result<()> {
-        let guard = self.db.read();
-        let db = self.database(&guard)?;
-        let txn = db.begin_read()?;
-        let view = RedbRead {
-            meta: txn.open_table(META)?,
-            sessions: txn.open_table(SESSIONS)?,
-            live_expiry: txn.open_table(LIVE_EXPIRY)?,
-            ended_expiry: txn.open_table(ENDED_EXPIRY)?,
-            user_sessions: txn.open_table(USER_SESSIONS)?,
-            users: txn.open_table(USERS)?,
-            refresh: txn.open_table(REFRESH)?,
-        };
-        f(&view)
+        self.heal()?;
+        self.guarded("reading", || self.read_unguarded(f))
     }
 
     fn write(&self, job: Job, durable: bool) -> Result<()> {
@@ -340,6 +648,11 @@ impl Storage for RedbStorage {
         }
     }
 
+    fn check(&self) -> Result<CheckReport> {
+        self.heal()?;
+        self.check_walk()
+    }
+
     fn close(&self) -> Result<()> {
         if !crate::fork::is_owner(self.owner_pid) {
             return Ok(());
@@ -347,8 +660,11 @@ impl Storage for RedbStorage {
         let flushed = self.flush();
         let db = self.db.write().take();
         self.cache.clear();
-        drop(db);
-        flushed
+        let closed = guard("closing the file", || {
+            drop(db);
+            Ok(())
+        });
+        flushed.and(closed)
     }
 }
 
@@ -357,7 +673,7 @@ fn read_record(
     id: &SessionId,
 ) -> Result<Option<Record>> {
     match sessions.get(id.as_bytes())? {
-        Some(bytes) => codec::decode_record(bytes.value()).map(Some),
+        Some(bytes) => codec::decode_record(id, bytes.value()).map(Some),
         None => Ok(None),
     }
 }
@@ -662,7 +978,7 @@ impl<'t> RedbWrite<'t> {
             }
             self.index(&id, &record)?;
         }
-        let bytes = codec::encode_record(&record)?;
+        let bytes = codec::encode_record(&id, &record)?;
         self.sessions
             .get_mut(self.txn)?
             .insert(id.as_bytes(), bytes.as_slice())?;
@@ -776,5 +1092,55 @@ impl WriteView for RedbWrite<'_> {
             Err(err) => Err(err),
         };
         self.guard(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::EndReason;
+
+    #[test]
+    fn a_format_1_file_opens_its_records_read_and_it_is_marked_format_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        let id = SessionId::from_bytes([5; 32]);
+        let record = Record::Ended {
+            reason: EndReason::Logout,
+            ended_at: Timestamp::from_millis(10),
+            until: Timestamp::from_millis(4_000_000_000_000),
+        };
+        {
+            // What a format-1 build wrote: a format byte, then bincode.
+            let mut old = vec![1u8];
+            bincode::serde::encode_into_std_write(&record, &mut old, bincode::config::standard())
+                .unwrap();
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut meta = txn.open_table(META).unwrap();
+                meta.insert(FORMAT_KEY, 1u64.to_be_bytes().as_slice())
+                    .unwrap();
+                let mut sessions = txn.open_table(SESSIONS).unwrap();
+                sessions.insert(id.as_bytes(), old.as_slice()).unwrap();
+                let mut ended = txn.open_table(ENDED_EXPIRY).unwrap();
+                ended
+                    .insert((record.sweep_at().as_millis(), id.as_bytes()), ())
+                    .unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let storage = RedbStorage::open(&path, 10, false).unwrap();
+        assert_eq!(storage.load(&id).unwrap(), Some(record));
+        storage.close().unwrap();
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let format = txn
+            .open_table(META)
+            .unwrap()
+            .get(FORMAT_KEY)
+            .unwrap()
+            .unwrap();
+        assert_eq!(format.value(), FILE_FORMAT.to_be_bytes().as_slice());
     }
 }

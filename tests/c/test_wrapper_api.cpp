@@ -308,6 +308,22 @@ int main() {
         EXPECT(events.lines.size() >= 2 && contains(events.lines[1], "\"reason\":\"logout\""));
     });
 
+    run("check_and_repair_report_a_sound_file", [&](bool &ok) {
+        std::string path = "/tmp/coatcheck-cpp-check-" + std::to_string(getpid()) + ".redb";
+        std::remove(path.c_str());
+        {
+            auto options = test_options();
+            auto store = coatcheck::Store::open(path, &options);
+            store.create();
+            std::string report = store.check_json();
+            EXPECT(contains(report, "\"problems\":[]"));
+            EXPECT(contains(report, "\"sessions\":1"));
+        }  // closed: repair needs the file to itself
+        std::string repaired = coatcheck::Store::repair(path);
+        EXPECT(contains(repaired, "\"was_sound\":true"));
+        std::remove(path.c_str());
+    });
+
     std::printf("test_wrapper_api: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

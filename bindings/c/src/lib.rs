@@ -25,6 +25,7 @@
 mod ffi;
 
 mod binding;
+mod care;
 mod error;
 mod events;
 mod fork;

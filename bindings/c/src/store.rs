@@ -33,7 +33,7 @@ pub struct coatcheck_store {
 ///
 /// # Safety
 /// `options` is NULL or a live options handle.
-unsafe fn config_of(options: *const coatcheck_options) -> (Config, Option<ManualClock>) {
+pub(crate) unsafe fn config_of(options: *const coatcheck_options) -> (Config, Option<ManualClock>) {
     // SAFETY: `options` is NULL or live (the caller's contract).
     match unsafe { options.as_ref() } {
         Some(o) => (o.config.clone(), o.clock.clone()),

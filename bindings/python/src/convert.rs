@@ -12,8 +12,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use coatcheck::{Data, Timestamp, Value};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyUnicodeEncodeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
@@ -77,7 +78,10 @@ enum Bad {
     KeyType(String),
     TooBig(String),
     TooDeep,
-    Python(PyErr),
+    /// A `str` with lone surrogates, which UTF-8 cannot encode.
+    Surrogate(PyErr),
+    /// A dict key with lone surrogates.
+    SurrogateKey(PyErr),
 }
 
 struct ValueError {
@@ -133,8 +137,62 @@ impl ValueError {
             Bad::TooDeep => {
                 PyValueError::new_err(format!("{what} nests deeper than {MAX_DEPTH} levels"))
             }
-            Bad::Python(err) => err,
+            Bad::Surrogate(err) => name_encode_error(err, &what),
+            Bad::SurrogateKey(err) => {
+                let dict = if self.path.is_empty() {
+                    format!("the value of key {place}")
+                } else {
+                    format!("the dict at {place}")
+                };
+                name_encode_error(err, &format!("a key of {dict}"))
+            }
         }
+    }
+}
+
+/// The same `UnicodeEncodeError` (encoding, object, position), with a
+/// reason that says which field held the string: Python's own message only
+/// gives a position in a string the caller cannot see.
+fn name_encode_error(err: PyErr, field: &str) -> PyErr {
+    Python::attach(|py| {
+        if !err.is_instance_of::<PyUnicodeEncodeError>(py) {
+            return err;
+        }
+        let value = err.value(py);
+        let parts = (|| -> PyResult<_> {
+            Ok((
+                value.getattr("encoding")?.extract::<String>()?,
+                value.getattr("object")?.unbind(),
+                value.getattr("start")?.extract::<isize>()?,
+                value.getattr("end")?.extract::<isize>()?,
+                value.getattr("reason")?.extract::<String>()?,
+            ))
+        })();
+        match parts {
+            Ok((encoding, object, start, end, reason)) => PyUnicodeEncodeError::new_err((
+                encoding,
+                object,
+                start,
+                end,
+                format!("{reason} (in {field}; session strings must be valid Unicode text)"),
+            )),
+            Err(_) => err,
+        }
+    })
+}
+
+/// A `str` argument such as a session key, as UTF-8; a string with lone
+/// surrogates is a `UnicodeEncodeError` that names `field`.
+pub fn str_arg(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<PyBackedStr> {
+    match obj.cast::<PyString>() {
+        Ok(s) => s
+            .to_cow()
+            .map_err(|e| name_encode_error(e, field))
+            .and_then(|_| s.clone().try_into()),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "{field} must be a str, got {}",
+            py_repr(&type_name(obj))
+        ))),
     }
 }
 
@@ -150,7 +208,7 @@ fn value_inner(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, ValueError
         return s
             .to_cow()
             .map(|s| Value::String(s.into_owned()))
-            .map_err(|e| ValueError::new(Bad::Python(e)));
+            .map_err(|e| ValueError::new(Bad::Surrogate(e)));
     }
     if obj.is_none() {
         return Ok(Value::Null);
@@ -206,7 +264,7 @@ fn map_inner(d: &Bound<'_, PyDict>, depth: usize) -> Result<BTreeMap<String, Val
         let key = match k.cast::<PyString>() {
             Ok(s) => s
                 .to_cow()
-                .map_err(|e| ValueError::new(Bad::Python(e)))?
+                .map_err(|e| ValueError::new(Bad::SurrogateKey(e)))?
                 .into_owned(),
             Err(_) => return Err(ValueError::new(Bad::KeyType(type_name(&k)))),
         };
@@ -232,7 +290,10 @@ pub fn to_data(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Data> {
     let mut map = BTreeMap::new();
     for (k, v) in d.iter() {
         let key = match k.cast::<PyString>() {
-            Ok(s) => s.to_cow()?.into_owned(),
+            Ok(s) => s
+                .to_cow()
+                .map_err(|e| name_encode_error(e, &format!("a key of {what}")))?
+                .into_owned(),
             Err(_) => {
                 return Err(PyTypeError::new_err(format!(
                     "{what} has a key of type {}; session data needs str keys",

@@ -338,9 +338,10 @@ impl PyStore {
         &self,
         py: Python<'_>,
         token: PyBackedStr,
-        key: PyBackedStr,
+        key: &Bound<'_, PyAny>,
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
+        let key = convert::str_arg(key, "the key")?;
         let value = convert::to_value(value, &key)?;
         let store = &self.store;
         py.detach(|| store.set(&token, &key, value)).py_err()
@@ -351,8 +352,9 @@ impl PyStore {
         &self,
         py: Python<'py>,
         token: PyBackedStr,
-        key: PyBackedStr,
+        key: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let key = convert::str_arg(key, "the key")?;
         let store = &self.store;
         match py.detach(|| store.remove(&token, &key)).py_err()? {
             Some(v) => convert::from_value(py, &v),
@@ -535,9 +537,10 @@ impl PyStore {
         &self,
         py: Python<'_>,
         token: PyBackedStr,
-        key: PyBackedStr,
+        key: &Bound<'_, PyAny>,
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
+        let key = convert::str_arg(key, "the key")?;
         let value = convert::to_value(value, &key)?;
         let store = &self.store;
         py.detach(|| store.flash(&token, &key, value)).py_err()
@@ -758,6 +761,40 @@ impl PyStore {
     fn stats(&self, py: Python<'_>) -> PyResult<PyStats> {
         let store = &self.store;
         py.detach(|| store.stats()).py_err().map(PyStats::from)
+    }
+
+    /// Walks every record and index, changing nothing; a dict with
+    /// `sessions`, `ended`, `refresh_tokens`, `damaged_records` and
+    /// `problems` (a list of sentences, empty when the file is sound).
+    fn check<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let store = &self.store;
+        let report = py.detach(|| store.check()).py_err()?;
+        let out = PyDict::new(py);
+        out.set_item("sessions", report.sessions)?;
+        out.set_item("ended", report.ended)?;
+        out.set_item("refresh_tokens", report.refresh_tokens)?;
+        out.set_item("damaged_records", report.damaged_records)?;
+        out.set_item("problems", report.problems)?;
+        Ok(out)
+    }
+
+    /// `Store.repair(path)`: repairs the store file at `path`, which no
+    /// process may have open (see `Store::repair` in the Rust docs); a dict
+    /// with `was_sound`, `salvaged`, `skipped` and `damaged_copy`.
+    #[staticmethod]
+    fn repair<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<Bound<'py, PyDict>> {
+        let report = py
+            .detach(|| Store::repair(&path, Config::default()))
+            .py_err()?;
+        let out = PyDict::new(py);
+        out.set_item("was_sound", report.was_sound)?;
+        out.set_item("salvaged", report.salvaged)?;
+        out.set_item("skipped", report.skipped)?;
+        out.set_item(
+            "damaged_copy",
+            report.damaged_copy.map(|p| p.display().to_string()),
+        )?;
+        Ok(out)
     }
 
     /// Returns the store itself.

@@ -1,7 +1,7 @@
 # Fuzzing (cargo-fuzz / libFuzzer) and the longer fault runs. Included by
 # the root Makefile.
 #
-#   make fuzz-smoke    each fuzz target for FUZZ_SECONDS (20 s); part of `make test`
+#   make fuzz-smoke    each fuzz target for FUZZ_SECONDS (10 s); part of `make test`
 #   make fuzz-long     each target for 10 minutes, one after another
 #   make fault-matrix  the damaged-file matrix at 40 rounds (make test runs 1)
 #
@@ -11,7 +11,7 @@
 # fuzz/corpus/ are only read, so a run leaves the tree clean.
 
 FUZZ_TARGETS := cookie_header authorization signed_cookie access_token record_codec c_json
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 FUZZ_LONG_SECONDS ?= 600
 FUZZ_WORK := $(abspath $(or $(CARGO_TARGET_DIR),target))/fuzz-corpus
 FUZZ_RUN := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --fuzz-dir fuzz

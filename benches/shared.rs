@@ -73,7 +73,14 @@ fn one_process(c: &mut Criterion) {
 /// prints the number of writes and each write's latency in microseconds.
 fn worker(path: &str, millis: u64) {
     let store = open(Path::new(path), true);
-    let token = new_token(&store);
+    let latencies = durable_sets(&store, millis);
+    let list: Vec<String> = latencies.iter().map(u64::to_string).collect();
+    println!("LATENCIES {}", list.join(","));
+}
+
+/// Durable sets on a session of its own for `millis`: each one's latency (µs).
+fn durable_sets(store: &Store, millis: u64) -> Vec<u64> {
+    let token = new_token(store);
     let mut latencies = Vec::new();
     let end = Instant::now() + Duration::from_millis(millis);
     let mut n = 0i64;
@@ -83,8 +90,7 @@ fn worker(path: &str, millis: u64) {
         store.set(&token, "n", n).unwrap();
         latencies.push(start.elapsed().as_micros() as u64);
     }
-    let list: Vec<String> = latencies.iter().map(u64::to_string).collect();
-    println!("LATENCIES {}", list.join(","));
+    latencies
 }
 
 fn p99(mut v: Vec<u64>) -> u64 {
@@ -126,19 +132,7 @@ fn threads(path: &Path, threads: usize, millis: u64) -> (f64, u64) {
     let handles: Vec<_> = (0..threads)
         .map(|_| {
             let store = store.clone();
-            std::thread::spawn(move || {
-                let token = new_token(&store);
-                let mut latencies = Vec::new();
-                let end = Instant::now() + Duration::from_millis(millis);
-                let mut n = 0i64;
-                while Instant::now() < end {
-                    n += 1;
-                    let start = Instant::now();
-                    store.set(&token, "n", n).unwrap();
-                    latencies.push(start.elapsed().as_micros() as u64);
-                }
-                latencies
-            })
+            std::thread::spawn(move || durable_sets(&store, millis))
         })
         .collect();
     let all: Vec<u64> = handles

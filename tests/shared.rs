@@ -175,6 +175,11 @@ fn parent_store(path: &Path) -> (Store, ManualClock) {
     (store, clock)
 }
 
+/// Creates a session and returns its token.
+fn new_token(store: &Store, new: NewSession) -> String {
+    store.create(new).unwrap().token().unwrap().to_owned()
+}
+
 fn token_of(reply: &str) -> String {
     reply
         .strip_prefix("ok ")
@@ -187,12 +192,7 @@ fn per_key_sets_from_four_processes_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.redb");
     let (store, _) = parent_store(&path);
-    let token = store
-        .create(NewSession::default())
-        .unwrap()
-        .token()
-        .unwrap()
-        .to_owned();
+    let token = new_token(&store, NewSession::default());
     let mut procs = workers(&path, 4);
     for (i, w) in procs.iter_mut().enumerate() {
         w.send(&format!("set_many {token} p{i}_ 40"));
@@ -230,12 +230,7 @@ fn a_login_rotation_is_seen_by_every_process() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.redb");
     let (store, _) = parent_store(&path);
-    let anonymous = store
-        .create(NewSession::default().insert("cart", "tea"))
-        .unwrap()
-        .token()
-        .unwrap()
-        .to_owned();
+    let anonymous = new_token(&store, NewSession::default().insert("cart", "tea"));
     let mut procs = workers(&path, 3);
     for w in procs.iter_mut() {
         assert!(w.ask(&format!("get {anonymous}")).starts_with("ok"));
@@ -255,12 +250,7 @@ fn a_process_killed_mid_write_stops_nobody_and_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.redb");
     let (store, _) = parent_store(&path);
-    let token = store
-        .create(NewSession::default())
-        .unwrap()
-        .token()
-        .unwrap()
-        .to_owned();
+    let token = new_token(&store, NewSession::default());
     let mut victim = Worker::spawn(&path);
     let mut survivor = Worker::spawn(&path);
     // The victim writes without pause, so it is almost always inside a
@@ -306,14 +296,7 @@ fn sweeps_from_several_processes_remove_each_expired_session_once_and_no_live_on
     let later = T0 + 2 * 3_600_000;
     clock.set(Timestamp::from_millis(later));
     let live: Vec<String> = (0..30)
-        .map(|_| {
-            store
-                .create(NewSession::for_user("new"))
-                .unwrap()
-                .token()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|_| new_token(&store, NewSession::for_user("new")))
         .collect();
     let mut procs = workers(&path, 4);
     for w in procs.iter_mut() {
@@ -344,12 +327,7 @@ fn a_session_read_in_one_process_is_not_expired_or_swept_by_another_within_its_i
     let path = dir.path().join("shared.redb");
     let (store, clock) = parent_store(&path);
     // Idle timeout 30 min, touch interval 3 min (a tenth).
-    let token = store
-        .create(NewSession::for_user("carol"))
-        .unwrap()
-        .token()
-        .unwrap()
-        .to_owned();
+    let token = new_token(&store, NewSession::for_user("carol"));
     let minute = 60_000;
     let mut reader = Worker::spawn(&path);
     let mut sweeper = Worker::spawn(&path);

@@ -10,21 +10,12 @@
 #include <unistd.h>
 #include <vector>
 
-#include "coatcheck.hpp"
+#include "check.hpp"
 
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-static int passed = 0, failed = 0;
-
-#define EXPECT(cond)                                                                         \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            std::fprintf(stderr, "  %s:%d: EXPECT(%s) failed\n", __FILE__, __LINE__, #cond); \
-            ok = false;                                                                      \
-        }                                                                                    \
-    } while (0)
 
 // The status of the coatcheck::Error `call` throws, or COATCHECK_OK.
 #define STATUS_OF(call)                                                                      \
@@ -37,18 +28,6 @@ static int passed = 0, failed = 0;
         return COATCHECK_OK;                                                                 \
     }()
 
-template <typename F>
-static void run(const char *name, F test) {
-    bool ok = true;
-    try {
-        test(ok);
-    } catch (const coatcheck::Error &e) {
-        std::fprintf(stderr, "  unexpected coatcheck::Error %s: %s\n", e.status_name(), e.what());
-        ok = false;
-    }
-    (ok ? passed : failed)++;
-    std::printf("%s  %s\n", ok ? "ok    " : "FAILED", name);
-}
 
 static const std::int64_t START_MS = 1795952525000;
 

@@ -5,30 +5,9 @@
 #include <cstdio>
 #include <string>
 
-#include "coatcheck.hpp"
+#include "check.hpp"
 
-static int passed = 0, failed = 0;
 
-#define EXPECT(cond)                                                                         \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            std::fprintf(stderr, "  %s:%d: EXPECT(%s) failed\n", __FILE__, __LINE__, #cond); \
-            ok = false;                                                                      \
-        }                                                                                    \
-    } while (0)
-
-template <typename F>
-static void run(const char *name, F test) {
-    bool ok = true;
-    try {
-        test(ok);
-    } catch (const coatcheck::Error &e) {
-        std::fprintf(stderr, "  unexpected coatcheck::Error %s: %s\n", e.status_name(), e.what());
-        ok = false;
-    }
-    (ok ? passed : failed)++;
-    std::printf("%s  %s\n", ok ? "ok    " : "FAILED", name);
-}
 
 static coatcheck::Session device(coatcheck::Store &store, const std::string &user,
                                  const std::string &agent) {
